@@ -1,0 +1,107 @@
+"""HTTP Basic authentication of RPC calls, with a short-lived cache.
+
+``authenticate()`` runs over every configured backend (Django users,
+htpasswd, LDAP, SQL): a real LDAP bind or a slow password hash on every call
+would make the API slow, so a successful check is remembered for
+``ASTITRAY_AUTH_CACHE_SECONDS`` in Django's cache (Redis in production, so
+every process shares it). The cache key is a keyed hash of the credentials,
+never the password; the value is the user id plus a fingerprint of the user's
+local password hash, so that changing a Django password ends the cached
+credential at once. The user row is read on every call, so an inactive or
+deleted user is refused even while cached.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+
+from django.conf import settings
+from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
+from django.http import HttpRequest
+from django.utils.crypto import salted_hmac
+
+logger = logging.getLogger(__name__)
+
+_CACHE_PREFIX = "astitray:rpc-auth:"
+# Where the outcome for this HTTP request is kept: system.multicall and
+# JSON-RPC batches authenticate once per request, not once per inner call.
+_REQUEST_ATTR = "_astitray_rpc_user"
+_FAILED = object()
+
+
+def basic_credentials(request: HttpRequest) -> tuple[str, str] | None:
+    """(username, password) of an ``Authorization: Basic`` header, or None if absent or malformed.
+
+    The password may contain colons; the username may not (RFC 7617).
+    """
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "basic" or not token.strip():
+        return None
+    try:
+        decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    username, sep, password = decoded.partition(":")
+    if not sep or not username or not password or len(decoded) > 1024:
+        return None
+    return username, password
+
+
+def _cache_key(username: str, password: str) -> str:
+    digest = salted_hmac("astitray.rpc-auth", f"{username}\0{password}", algorithm="sha256").hexdigest()
+    return _CACHE_PREFIX + digest
+
+
+def _fingerprint(user: AbstractBaseUser) -> str:
+    return salted_hmac("astitray.rpc-auth.pw", user.password or "", algorithm="sha256").hexdigest()[:16]
+
+
+def _from_cache(key: str) -> AbstractBaseUser | None:
+    entry = cache.get(key)
+    if not entry:
+        return None
+    user_id, fingerprint = entry
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None or _fingerprint(user) != fingerprint:
+        cache.delete(key)
+        return None
+    return user
+
+
+def rpc_user(request: HttpRequest) -> AbstractBaseUser | None:
+    """The active user named by the request's Basic credentials, or None.
+
+    This is the auth predicate of every procedure that needs a caller.
+    """
+    known = getattr(request, _REQUEST_ATTR, None)
+    if known is not None:
+        return None if known is _FAILED else known
+
+    user = _authenticate(request)
+    setattr(request, _REQUEST_ATTR, user if user is not None else _FAILED)
+    return user
+
+
+def _authenticate(request: HttpRequest) -> AbstractBaseUser | None:
+    credentials = basic_credentials(request)
+    if credentials is None:
+        return None
+    username, password = credentials
+    ttl = settings.ASTITRAY_AUTH_CACHE_SECONDS
+    key = _cache_key(username, password)
+    if ttl:
+        user = _from_cache(key)
+        if user is not None:
+            return user
+
+    user = authenticate(request, username=username, password=password)
+    if user is None or not user.is_active:
+        return None
+    if ttl:
+        cache.set(key, (user.pk, _fingerprint(user)), timeout=ttl)
+    return user

@@ -1,0 +1,57 @@
+"""Fixtures shared by every test: named users, a console PBX, a clean cache."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+
+from accounts.models import Extension
+from drivers import services as driver_services
+from drivers.models import PbxServer
+
+ALICE_PASSWORD = "alice-Secret-1"
+BOB_PASSWORD = "bob-Secret-2"
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_clean(settings):
+    """A fast password hash (the default one is slow on purpose), and no state left between tests."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()
+    yield
+    cache.clear()
+    driver_services.close_all()
+
+
+@pytest.fixture
+def console_pbx(db) -> PbxServer:
+    return PbxServer.objects.create(
+        name="Test console", driver="console", context="from-internal", is_default=True
+    )
+
+
+@pytest.fixture
+def alice(db, console_pbx):
+    """Alice has a phone: extension 1001 on the default (console) PBX."""
+    user = get_user_model().objects.create_user(
+        "alice", email="alice@example.org", password=ALICE_PASSWORD, first_name="Alice", last_name="Martin"
+    )
+    Extension.objects.create(user=user, number="1001", channel="PJSIP/1001")
+    return user
+
+
+@pytest.fixture
+def bob(db):
+    """Bob has no phone."""
+    return get_user_model().objects.create_user("bob", password=BOB_PASSWORD, first_name="Bob")
+
+
+@pytest.fixture
+def alice_auth(alice) -> tuple[str, str]:
+    return ("alice", ALICE_PASSWORD)
+
+
+@pytest.fixture
+def bob_auth(bob) -> tuple[str, str]:
+    return ("bob", BOB_PASSWORD)
