@@ -12,8 +12,13 @@ BIN := $(VENV)/bin
 # Debian packages: to build python-ldap and mysqlclient, and to run the server.
 APT_SERVER := python3 python3-venv python3-dev gcc pkg-config \
 	libldap2-dev libsasl2-dev default-libmysqlclient-dev
-# Debian packages the tests use: real slapd, real X server, ...
-APT_TEST := slapd ldap-utils xvfb xauth xclip xdotool
+# Debian packages the tests use: a real slapd, a real X server with a tray
+# host (trayer) and GTK for the tray client, Chromium for the admin, nginx and
+# Redis for the scale-out test.
+APT_TEST := slapd ldap-utils \
+	xvfb xauth xclip xdotool trayer imagemagick dbus-x11 \
+	gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1 libgirepository1.0-dev libcairo2-dev \
+	chromium chromium-driver nginx redis-server
 
 .PHONY: run test install install-test migrate lint typecheck pytest bench clean
 
