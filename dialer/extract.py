@@ -186,7 +186,7 @@ def _line_candidates(line: str) -> list[Candidate]:
         if kind == "plus":
             # "+33", "+ 33", "+(33)"; not "1+1" or "C++11".
             digits_at = index + 2 if is_sep(index + 1, lambda sep: sep in (" ", "(", " (")) else index + 1
-            if before.isalnum() or digits_at >= count or tokens[digits_at][0] != "digits":
+            if before.isalnum() or before == "+" or digits_at >= count or tokens[digits_at][0] != "digits":
                 index += 1
                 continue
             plus, index = True, digits_at
@@ -250,11 +250,11 @@ _URI_NUMBER = re.compile(r"\+?[0-9*#]+")
 
 
 def _decode(part: str) -> str:
-    """Percent-decoded, then cleaned like any text (a decoded CR or NUL is refused)."""
+    """Percent-decoded, then cleaned like any text; a decoded control character (%0D, %00) is refused."""
     decoded = unquote(part, errors="replace")
-    if not decoded:
-        return ""
     try:
+        if any(unicodedata.category(char) == "Cc" for char in decoded):
+            raise _Refused(decoded)
         return "".join(_map_char(char) for char in decoded)
     except _Refused:
         raise TextError("The link holds control characters; copy just the phone number.") from None

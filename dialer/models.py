@@ -37,7 +37,6 @@ class RewriteRule(models.Model):
     replacement = models.CharField(
         max_length=64,
         blank=True,
-        validators=[validate_no_control_characters],
         help_text=r"Digits, *, #, + and group references (\1, \g<name>), e.g. 0\1.",
     )
     final = models.BooleanField(

@@ -235,6 +235,14 @@ def _parse(number: str, region: str | None) -> PhoneNumber | None:
         return None
 
 
+_PARSE_ERRORS = {
+    NumberParseException.INVALID_COUNTRY_CODE: "That number has an unknown country code.",
+    NumberParseException.TOO_SHORT_AFTER_IDD: "That number is too short.",
+    NumberParseException.TOO_SHORT_NSN: "That number is too short.",
+    NumberParseException.TOO_LONG: "That number is too long.",
+}
+
+
 def _possible(phone: PhoneNumber | None) -> bool:
     return phone is not None and phonenumbers.is_possible_number_with_reason(phone) == Possible.IS_POSSIBLE
 
@@ -247,7 +255,10 @@ def to_phone_number(number: str, plan: DialPlan) -> PhoneNumber:
     "0044 ..." copied from a European signature on a US PBX). Raises
     :class:`RewriteError` when the number is not a possible one.
     """
-    phone = _parse(number, None if number.startswith("+") else plan.country)
+    try:
+        phone = phonenumbers.parse(number, None if number.startswith("+") else plan.country)
+    except NumberParseException as exc:
+        phone, error = None, _PARSE_ERRORS.get(exc.error_type, "That is not a phone number.")
     if not _possible(phone) and not number.startswith("+"):
         for prefix in dict.fromkeys((plan.international_prefix, "00")):
             if prefix and number.startswith(prefix) and len(number) > len(prefix):
@@ -258,7 +269,7 @@ def to_phone_number(number: str, plan: DialPlan) -> PhoneNumber:
     if phone is not None and _possible(phone):
         return phone
     if phone is None:
-        raise RewriteError("That is not a phone number.")
+        raise RewriteError(error)
     reason = phonenumbers.is_possible_number_with_reason(phone)
     if reason == Possible.INVALID_COUNTRY_CODE:
         raise RewriteError("That number has an unknown country code.")
@@ -375,7 +386,10 @@ def rewrite(text: str, plan: DialPlan, rules: Sequence[Rule] = ()) -> RewriteRes
             number = plan.outside_prefix + number
             steps.append(Step("outside_prefix", number, f"Outside-line prefix {plan.outside_prefix}."))
 
-    number, rule_steps = apply_rules(number, rules)
+    try:
+        number, rule_steps = apply_rules(number, rules)
+    except RewriteError as exc:
+        raise RewriteError(exc.message, steps + list(exc.steps)) from None
     steps.extend(rule_steps)
     if not _DIALABLE.fullmatch(number):
         raise RewriteError(
