@@ -93,6 +93,12 @@ class Decision:
         return f"{self.rule.action} by number rule {self.rule.pattern}{description}"
 
 
+def _group_ids(user: User | None) -> set[int]:
+    if user is None or not user.is_authenticated:
+        return set()
+    return set(user.groups.values_list("pk", flat=True))
+
+
 def check_number(user: User | None, number: str) -> Decision:
     """May ``user`` call ``number`` (the final dialed number)? The first matching rule decides.
 
@@ -102,14 +108,15 @@ def check_number(user: User | None, number: str) -> Decision:
     pattern that is not a valid regex (only possible by bypassing the
     admin) denies, so that a broken deny rule never lets a number through.
     """
-    group_ids: set[int] = set()
-    if user is not None and user.is_authenticated:
-        group_ids = set(user.groups.values_list("pk", flat=True))
+    group_ids: set[int] | None = None  # the user's groups, read only if a rule has groups
     rules = NumberRule.objects.filter(enabled=True).prefetch_related("groups").order_by("position", "pk")
     for rule in rules:
         rule_groups = {group.pk for group in rule.groups.all()}
-        if rule_groups and not rule_groups & group_ids:
-            continue
+        if rule_groups:
+            if group_ids is None:
+                group_ids = _group_ids(user)
+            if not rule_groups & group_ids:
+                continue
         try:
             matches = re.search(rule.pattern, number) is not None
         except re.error:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberFormat
@@ -157,6 +158,7 @@ class RewriteResult:
 # --- Rules -----------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1024)
 def check_rule(pattern: str, replacement: str) -> re.Pattern[str]:
     """The compiled ``pattern`` if the rule is usable, else :class:`RuleError` saying why.
 
