@@ -53,6 +53,15 @@ class RewriteRule(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        # Also outside the admin (scripts, the default rules): a rule that
+        # cannot run is never stored.
+        try:
+            check_rule(self.pattern, self.replacement)
+        except RuleError as exc:
+            raise ValidationError({exc.field: str(exc)}) from None
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
         super().clean()
         try:
@@ -100,3 +109,7 @@ class NumberRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.pattern}"
+
+    def save(self, *args, **kwargs) -> None:
+        validate_regex(self.pattern)  # never store a rule that cannot run
+        super().save(*args, **kwargs)

@@ -20,8 +20,9 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q
 
 from accounts.services import extension_of
+from dialer.dialplan import DEFAULT_INTERNAL_PATTERN, DialPlan
 from dialer.models import NumberRule, RewriteRule
-from dialer.rewrite import DEFAULT_INTERNAL_PATTERN, DialPlan, RewriteResult, Rule, rewrite
+from dialer.rewrite import RewriteResult, Rule, rewrite
 from drivers.models import PbxServer
 
 logger = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ The pipeline (DESIGN.md, "The rewrite pipeline"):
    signatures, separators, "(0)", extensions kept apart;
 2. **internal** numbers (matching the plan's internal pattern) are dialed as
    they are, with no prefix;
-3. otherwise the ``phonenumbers`` library gives the canonical **e164** form
+3. otherwise (:mod:`dialer.dialplan`) the ``phonenumbers`` library gives the canonical **e164** form
    (the plan's country for numbers without a country code), then the
    **dialplan**: same country -> national prefix + national number, other
    country -> international prefix + country code + national number; a
@@ -32,18 +32,40 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberFormat
-from phonenumbers import ValidationResult as Possible
+from phonenumbers import PhoneNumberFormat
 
+from dialer.dialplan import (
+    DEFAULT_INTERNAL_PATTERN,
+    DialPlan,
+    DialPlanError,
+    dial_plan_form,
+    is_internal,
+    is_short_number,
+    parse,
+    possible,
+    to_phone_number,
+)
 from dialer.extract import Candidate, TextError, find_numbers
+
+__all__ = [
+    "DEFAULT_INTERNAL_PATTERN",
+    "MAX_NUMBER_LENGTH",
+    "DialPlan",
+    "RewriteError",
+    "RewriteResult",
+    "Rule",
+    "RuleError",
+    "Step",
+    "apply_rules",
+    "check_rule",
+    "choose",
+    "rewrite",
+]
 
 MAX_NUMBER_LENGTH = 32
 """Longest number ever dialed (E.164 has at most 15 digits; prefixes come on top)."""
 
-DEFAULT_INTERNAL_PATTERN = r"^\d{2,5}$"
-
 _DIALABLE = re.compile(rf"\+?[0-9*#]{{1,{MAX_NUMBER_LENGTH}}}")
-_DIAL_PREFIX = re.compile(r"[0-9*#]*")
 _REPLACEMENT = re.compile(r"\\g<(?P<named>\w+)>|\\(?P<numbered>\d{1,2})|(?P<literal>[0-9*#+])")
 
 
@@ -66,48 +88,6 @@ class RuleError(ValueError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
-
-
-@dataclass(frozen=True)
-class DialPlan:
-    """How a PBX dials out.
-
-    ``country`` is an ISO region (FR, GB, US); ``outside_prefix`` is dialed
-    before every external number ("0", "9" or ""); ``international_prefix``
-    before a country code ("00", "011"); ``national_prefix`` before a
-    national number ("0", "1" or ""); ``internal_pattern`` is the regex of
-    internal numbers ("" : none).
-    """
-
-    country: str
-    outside_prefix: str = ""
-    international_prefix: str = "00"
-    national_prefix: str = "0"
-    internal_pattern: str = DEFAULT_INTERNAL_PATTERN
-
-    def __post_init__(self) -> None:
-        if self.country not in phonenumbers.SUPPORTED_REGIONS:
-            raise ValueError(f"unknown country {self.country!r}")
-        for name in ("outside_prefix", "international_prefix", "national_prefix"):
-            if not _DIAL_PREFIX.fullmatch(getattr(self, name)):
-                raise ValueError(f"{name} may hold only digits, * and #")
-
-    @classmethod
-    def for_country(cls, country: str, internal_pattern: str = DEFAULT_INTERNAL_PATTERN) -> DialPlan:
-        """The plan of ``country`` from the numbering-plan data, with no outside-line prefix."""
-        metadata = phonenumbers.PhoneMetadata.metadata_for_region(country)
-        if metadata is None:
-            raise ValueError(f"unknown country {country!r}")
-        international = metadata.preferred_international_prefix or metadata.international_prefix or ""
-        if not international.isdigit():  # a pattern such as "0(?:0|1[0-9])": no single prefix
-            international = "00"
-        return cls(
-            country=country,
-            outside_prefix="",
-            international_prefix=international,
-            national_prefix=metadata.national_prefix or "",
-            internal_pattern=internal_pattern,
-        )
 
 
 @dataclass(frozen=True)
@@ -218,95 +198,6 @@ def apply_rules(number: str, rules: Sequence[Rule]) -> tuple[str, list[Step]]:
     return number, steps
 
 
-# --- Dial plan -------------------------------------------------------------------
-
-
-def _is_internal(number: str, plan: DialPlan) -> bool:
-    if not plan.internal_pattern:
-        return False
-    try:
-        return re.search(plan.internal_pattern, number) is not None
-    except re.error:
-        return False  # an unusable pattern matches nothing (the admin validates it on save)
-
-
-def _parse(number: str, region: str | None) -> PhoneNumber | None:
-    try:
-        return phonenumbers.parse(number, region)
-    except NumberParseException:
-        return None
-
-
-_PARSE_ERRORS = {
-    NumberParseException.INVALID_COUNTRY_CODE: "That number has an unknown country code.",
-    NumberParseException.TOO_SHORT_AFTER_IDD: "That number is too short.",
-    NumberParseException.TOO_SHORT_NSN: "That number is too short.",
-    NumberParseException.TOO_LONG: "That number is too long.",
-}
-
-
-def _possible(phone: PhoneNumber | None) -> bool:
-    return phone is not None and phonenumbers.is_possible_number_with_reason(phone) == Possible.IS_POSSIBLE
-
-
-def to_phone_number(number: str, plan: DialPlan) -> PhoneNumber:
-    """The phone number meant by ``number`` (digits, maybe a leading ``+``) in ``plan``'s country.
-
-    A leading ``00`` or the plan's international prefix is read as ``+``
-    when the country's own rules do not make it a possible number (a
-    "0044 ..." copied from a European signature on a US PBX). Raises
-    :class:`RewriteError` when the number is not a possible one.
-    """
-    try:
-        phone = phonenumbers.parse(number, None if number.startswith("+") else plan.country)
-    except NumberParseException as exc:
-        phone, error = None, _PARSE_ERRORS.get(exc.error_type, "That is not a phone number.")
-    if not _possible(phone) and not number.startswith("+"):
-        for prefix in dict.fromkeys((plan.international_prefix, "00")):
-            if prefix and number.startswith(prefix) and len(number) > len(prefix):
-                other = _parse("+" + number[len(prefix) :], None)
-                if _possible(other):
-                    phone = other
-                    break
-    if phone is not None and _possible(phone):
-        return phone
-    if phone is None:
-        raise RewriteError(error)
-    reason = phonenumbers.is_possible_number_with_reason(phone)
-    if reason == Possible.INVALID_COUNTRY_CODE:
-        raise RewriteError("That number has an unknown country code.")
-    if reason == Possible.IS_POSSIBLE_LOCAL_ONLY:
-        raise RewriteError("That number is incomplete: add the area code.")
-    if reason == Possible.TOO_LONG:
-        raise RewriteError("That number is too long.")
-    if reason == Possible.TOO_SHORT:
-        raise RewriteError("That number is too short.")
-    raise RewriteError("That number has the wrong length for its country.")
-
-
-def dial_plan_form(phone: PhoneNumber, plan: DialPlan) -> tuple[str, str]:
-    """How ``plan`` dials ``phone`` (before the outside-line prefix), and why."""
-    national = phonenumbers.national_significant_number(phone)
-    if phone.country_code == phonenumbers.country_code_for_region(plan.country):
-        return (
-            plan.national_prefix + national,
-            f"Same country ({plan.country}): national prefix {plan.national_prefix or '(none)'} "
-            "+ national number.",
-        )
-    region = phonenumbers.region_code_for_number(phone) or "?"
-    return (
-        plan.international_prefix + str(phone.country_code) + national,
-        f"Other country ({region}): international prefix {plan.international_prefix} "
-        f"+ country code {phone.country_code} + national number.",
-    )
-
-
-def _short_number(number: str, plan: DialPlan) -> bool:
-    """Is ``number`` a valid short number (emergency, service) of the plan's country?"""
-    phone = _parse(number, plan.country)
-    return phone is not None and phonenumbers.is_valid_short_number_for_region(phone, plan.country)
-
-
 # --- The pipeline ----------------------------------------------------------------
 
 
@@ -319,14 +210,14 @@ def choose(candidates: Sequence[Candidate], plan: DialPlan) -> Candidate:
     """
     if len(candidates) == 1:
         return candidates[0]
-    possible: Candidate | None = None
+    fallback: Candidate | None = None
     for candidate in candidates:
-        phone = _parse(candidate.number, None if candidate.number.startswith("+") else plan.country)
+        phone = parse(candidate.number, plan)
         if phone is not None and phonenumbers.is_valid_number(phone):
             return candidate
-        if possible is None and _possible(phone):
-            possible = candidate
-    return possible or candidates[0]
+        if fallback is None and possible(phone):
+            fallback = candidate
+    return fallback or candidates[0]
 
 
 def _extract(text: str, plan: DialPlan) -> tuple[Candidate, list[Step]]:
@@ -361,7 +252,7 @@ def rewrite(text: str, plan: DialPlan, rules: Sequence[Rule] = ()) -> RewriteRes
     """
     found, steps = _extract(text, plan)
     number, e164 = found.number, ""
-    internal = _is_internal(number, plan)
+    internal = is_internal(number, plan)
     if internal:
         steps.append(Step("internal", number, "Matches the internal pattern: dialed as it is, no prefix."))
     else:
@@ -369,9 +260,9 @@ def rewrite(text: str, plan: DialPlan, rules: Sequence[Rule] = ()) -> RewriteRes
             raise RewriteError("Feature codes (*, #) can only be dialed as internal numbers.", steps)
         try:
             phone = to_phone_number(number, plan)
-        except RewriteError as exc:
-            if not _short_number(number, plan):
-                raise RewriteError(exc.message, steps) from None
+        except DialPlanError as exc:
+            if not is_short_number(number, plan):
+                raise RewriteError(str(exc), steps) from None
             steps.append(
                 Step(
                     "short_number",

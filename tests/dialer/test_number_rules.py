@@ -61,8 +61,14 @@ def test_the_pattern_is_searched_in_the_final_number(alice):
     assert number_allowed(alice, "00123456788") is True
 
 
+def test_a_broken_pattern_is_never_saved():
+    with pytest.raises(ValidationError, match="Not a valid regular expression"):
+        NumberRule.objects.create(pattern=r"^(0089", action="deny")
+    assert not NumberRule.objects.exists()
+
+
 def test_a_broken_pattern_stored_behind_the_admins_back_denies(alice, caplog):
-    rule(10, r"^(0089", "deny")
+    NumberRule.objects.bulk_create([NumberRule(position=10, pattern=r"^(0089", action="allow")])
     assert number_allowed(alice, "00123456789") is False
     assert "invalid pattern" in caplog.text
 

@@ -80,3 +80,15 @@ def test_rules_go_with_their_pbx(console_pbx):
     RewriteRule.objects.create(pbx=None, name="b", pattern="^2", replacement="2")
     console_pbx.delete()
     assert list(RewriteRule.objects.values_list("name", flat=True)) == ["b"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"), [({"pattern": r"^(3\d{3}$"}, "pattern"), ({"replacement": r"0\1abc"}, "replacement")]
+)
+def test_a_rule_that_cannot_run_is_never_saved(fields, field):
+    with pytest.raises(ValidationError) as caught:
+        RewriteRule.objects.create(
+            **{"name": "service", "pattern": r"^(3\d{3})$", "replacement": r"0\1", **fields}
+        )
+    assert field in caught.value.message_dict
+    assert not RewriteRule.objects.exists()
