@@ -131,3 +131,8 @@ def test_allowed_says_whether_the_number_rules_let_the_caller_dial(client, alice
     assert normalize(client, bob_auth, "08 99 12 34 56")["allowed"] is False
     premium.delete()
     assert normalize(client, bob_auth, "08 99 12 34 56")["allowed"] is True
+
+
+def test_jsonrpc_takes_the_text_by_name_too(client, alice_auth):
+    answer = jsonrpc_call(client, "dialer.normalize", {"text": "06 12 34 56 78"}, auth=alice_auth)
+    assert answer["result"]["number"] == "00612345678"
