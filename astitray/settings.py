@@ -339,6 +339,11 @@ AUTH_LDAP_GROUP_SEARCH = (
 AUTH_LDAP_REQUIRE_GROUP = env_str("AUTH_LDAP_REQUIRE_GROUP") or None
 AUTH_LDAP_DENY_GROUP = env_str("AUTH_LDAP_DENY_GROUP") or None
 AUTH_LDAP_USER_FLAGS_BY_GROUP = _ldap_flags_by_group("AUTH_LDAP_USER_FLAGS_BY_GROUP")
+if (AUTH_LDAP_REQUIRE_GROUP or AUTH_LDAP_DENY_GROUP or AUTH_LDAP_USER_FLAGS_BY_GROUP) and not AUTH_LDAP_GROUP_SEARCH:
+    raise ImproperlyConfigured(
+        "AUTH_LDAP_GROUP_SEARCH_BASE must be set to use AUTH_LDAP_REQUIRE_GROUP, AUTH_LDAP_DENY_GROUP "
+        "or AUTH_LDAP_USER_FLAGS_BY_GROUP"
+    )
 # A directory that does not answer must not hang logins: connect and operation timeouts.
 ASTITRAY_LDAP_TIMEOUT = env_float("ASTITRAY_LDAP_TIMEOUT", 5.0, minimum=0.1)
 ASTITRAY_LDAP_CA_FILE = env_str("ASTITRAY_LDAP_CA_FILE")

@@ -3,9 +3,8 @@
 Accepted hashes: bcrypt (``$2y$``, ``$2b$``, ``$2a$``), Apache MD5
 (``$apr1$``), ``{SHA}``, SHA-256 and SHA-512 crypt (``$5$``, ``$6$``). Old
 DES crypt and plaintext lines are refused. The file is read with libpass (the
-maintained passlib); every login looks at the file's identity (inode, size,
-modification time) and reads it again when any changed, so an edit or a
-replacement of the file counts at the next login, in every process.
+maintained passlib) and parsed again whenever its content changes, so an
+edit or a replacement of the file counts at the next login, in every process.
 
 ``ASTITRAY_HTPASSWD_EXTENSIONS_FILE`` optionally gives each login its phone,
 one ``login:extension`` or ``login:extension:channel`` line each; without a
@@ -14,8 +13,8 @@ channel, ``ASTITRAY_HTPASSWD_CHANNEL_TEMPLATE`` makes it (``PJSIP/{extension}``)
 
 from __future__ import annotations
 
+import hashlib
 import logging
-import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -38,47 +37,51 @@ T = TypeVar("T")
 
 
 class WatchedFile(Generic[T]):
-    """A file parsed once per version: read again when its inode, size or times change.
+    """A file parsed again whenever its content changes.
 
-    A file that cannot be read or parsed raises OSError/ValueError and is
-    tried again at the next call (a half-written file is not kept).
+    The file is read at each call (password files are small, and this runs
+    only for logins the RPC cache does not already know): comparing the
+    content, not only the modification time, also sees two edits within the
+    same clock tick. A file that cannot be read or parsed raises
+    OSError/ValueError and is tried again at the next call (a half-written
+    file is never kept).
     """
 
     def __init__(self, path: str, parse: Callable[[str], T]) -> None:
         self.path = path
         self.parse = parse
         self._lock = threading.Lock()
-        self._version: tuple[int, ...] | None = None
+        self._digest = b""
         self._value: T | None = None
 
     def get(self) -> T:
-        stat = os.stat(self.path)
-        version = (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+        content = Path(self.path).read_bytes()
+        digest = hashlib.sha256(content).digest()
         with self._lock:
-            if version != self._version or self._value is None:
-                self._value = self.parse(self.path)
-                self._version = version
+            if digest != self._digest or self._value is None:
+                self._value = self.parse(content.decode("utf-8"))
+                self._digest = digest
                 logger.info("read %s", self.path)
             return self._value
 
 
-def parse_passwords(path: str) -> dict[str, str]:
-    """login -> hash of an htpasswd file (ValueError if a line is malformed)."""
-    passwords = HtpasswdFile(path)
+def parse_passwords(text: str) -> dict[str, str]:
+    """login -> hash of an htpasswd file's text (ValueError if a line is malformed)."""
+    passwords = HtpasswdFile.from_string(text)
     return {user: passwords.get_hash(user).decode("utf-8") for user in passwords.users()}
 
 
-def parse_extensions(path: str) -> dict[str, tuple[str, str]]:
+def parse_extensions(text: str) -> dict[str, tuple[str, str]]:
     """login -> (extension, channel or "") of ``login:extension[:channel]`` lines; ``#`` comments."""
     extensions: dict[str, tuple[str, str]] = {}
-    for number, raw in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+    for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         login, sep, rest = line.partition(":")
         extension, _, channel = rest.partition(":")
         if not sep or not login.strip() or not extension.strip():
-            raise ValueError(f"{path}, line {number}: expected login:extension[:channel]")
+            raise ValueError(f"line {number}: expected login:extension[:channel]")
         extensions[login.strip()] = (extension.strip(), channel.strip())
     return extensions
 
