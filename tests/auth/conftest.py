@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import uuid
@@ -44,7 +45,9 @@ def whoami(client: Any, username: str, password: str, address: str = "127.0.0.1"
     return xmlrpc_result(response.content)
 
 
-def whoami_fault(client: Any, username: str, password: str, address: str = "127.0.0.1") -> xmlrpc.client.Fault:
+def whoami_fault(
+    client: Any, username: str, password: str, address: str = "127.0.0.1"
+) -> xmlrpc.client.Fault:
     body = xmlrpc.client.dumps((), "accounts.whoami")
     response = xmlrpc_post(client, body, {**basic(username, password), "REMOTE_ADDR": address})
     assert response.status_code == 200, response.content[:300]
@@ -194,7 +197,7 @@ def _test_database_name() -> str:
 
 
 class UserTable:
-    """A throwaway user table in a real PostgreSQL or MariaDB database, reached through a DB-API connection."""
+    """A throwaway user table in a real PostgreSQL or MariaDB database (DB-API connection)."""
 
     def __init__(self, kind: str, url: str, connection: Any) -> None:
         self.kind = kind
@@ -213,7 +216,9 @@ class UserTable:
             "phone VARCHAR(32), display_name VARCHAR(200), mail VARCHAR(200), active INTEGER NOT NULL)"
         )
 
-    def add(self, login: str, pw_hash: str, phone: str | None = None, name: str = "", active: int = 1) -> None:
+    def add(
+        self, login: str, pw_hash: str, phone: str | None = None, name: str = "", active: int = 1
+    ) -> None:
         self.execute(
             f"INSERT INTO {self.name} (login, pw_hash, phone, display_name, mail, active) "
             "VALUES (%s, %s, %s, %s, %s, %s)",
@@ -232,17 +237,18 @@ def _postgres(database: str) -> tuple[str, Any]:
     import psycopg
 
     server = dj_database_url.parse(require_postgres())
-    admin = psycopg.connect(host=server["HOST"], port=server["PORT"], user=server["USER"], dbname="postgres",
-                            autocommit=True)  # fmt: skip
+    admin = psycopg.connect(
+        host=server["HOST"], port=server["PORT"], user=server["USER"], dbname="postgres", autocommit=True
+    )
     with admin:
         if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone():
-            try:
+            # (Created at the same moment by another test run: fine.)
+            with contextlib.suppress(psycopg.errors.DuplicateDatabase):
                 admin.execute(f'CREATE DATABASE "{database}"')
-            except psycopg.errors.DuplicateDatabase:
-                pass  # created at the same moment by another test run
     url = f"postgres://{server['USER']}@{server['HOST']}:{server['PORT']}/{database}"
-    connection = psycopg.connect(host=server["HOST"], port=server["PORT"], user=server["USER"], dbname=database,
-                                 autocommit=True)  # fmt: skip
+    connection = psycopg.connect(
+        host=server["HOST"], port=server["PORT"], user=server["USER"], dbname=database, autocommit=True
+    )
     return url, connection
 
 
@@ -250,8 +256,14 @@ def _mariadb(database: str) -> tuple[str, Any]:
     import MySQLdb
 
     server = dj_database_url.parse(require_mariadb())
-    connection = MySQLdb.connect(host=server["HOST"], port=int(server["PORT"] or 3306), user=server["USER"],
-                                 password=server.get("PASSWORD") or "", autocommit=True, charset="utf8mb4")  # fmt: skip
+    connection = MySQLdb.connect(
+        host=server["HOST"],
+        port=int(server["PORT"] or 3306),
+        user=server["USER"],
+        password=server.get("PASSWORD") or "",
+        autocommit=True,
+        charset="utf8mb4",
+    )
     connection.cursor().execute(f"CREATE DATABASE IF NOT EXISTS `{database}` CHARACTER SET utf8mb4")
     connection.select_db(database)
     url = f"mysql://{server['USER']}@{server['HOST']}:{server['PORT'] or 3306}/{database}"

@@ -41,7 +41,11 @@ def test_each_hash_scheme(client, password_files, settings, console_pbx, scheme)
     password_files.write({"nina": hashed})
     password_files.write_extensions("nina:4001\n")
     answer = whoami(client, "nina", PASSWORD)
-    assert (answer["username"], answer["extension"], answer["extension_source"]) == ("nina", "4001", "htpasswd")
+    assert (answer["username"], answer["extension"], answer["extension_source"]) == (
+        "nina",
+        "4001",
+        "htpasswd",
+    )
     assert whoami_fault(client, "nina", PASSWORD + "x").faultCode == AUTH_CODE
     assert not User.objects.get(username="nina").has_usable_password()
 
@@ -103,7 +107,9 @@ def test_the_channel_template(client, password_files, settings, console_pbx):
     assert Extension.objects.get(user__username="omar").channel == "SIP/omar"
 
 
-def test_without_an_extensions_file_phones_are_left_to_the_admin(client, password_files, settings, console_pbx):
+def test_without_an_extensions_file_phones_are_left_to_the_admin(
+    client, password_files, settings, console_pbx
+):
     settings.ASTITRAY_HTPASSWD_EXTENSIONS_FILE = ""
     password_files.write({"omar": bcrypt_hash("omar-File-1")})
     assert whoami(client, "omar", "omar-File-1")["extension"] == ""

@@ -105,7 +105,9 @@ def test_an_extension_set_by_an_admin_is_never_overwritten(client, ldap_settings
 def test_the_extension_follows_the_directory(client, ldap_settings, directory, settings, console_pbx):
     settings.ASTITRAY_AUTH_CACHE_SECONDS = 0
     assert login(client, "dave")["extension"] == ""
-    directory.modify(f"dn: uid=dave,{PEOPLE}\nchangetype: modify\nadd: telephoneNumber\ntelephoneNumber: 2003\n")
+    directory.modify(
+        f"dn: uid=dave,{PEOPLE}\nchangetype: modify\nadd: telephoneNumber\ntelephoneNumber: 2003\n"
+    )
     try:
         assert login(client, "dave")["extension"] == "2003"
         directory.modify(
@@ -121,7 +123,9 @@ def test_the_extension_follows_the_directory(client, ldap_settings, directory, s
 
 def test_group_membership_makes_staff(client, ldap_settings, directory):
     ldap_settings.AUTH_LDAP_GROUP_SEARCH = LDAPSearch("ou=groups,dc=example,dc=org", ldap.SCOPE_SUBTREE)
-    ldap_settings.AUTH_LDAP_USER_FLAGS_BY_GROUP = {"is_staff": "cn=astitray-staff,ou=groups,dc=example,dc=org"}
+    ldap_settings.AUTH_LDAP_USER_FLAGS_BY_GROUP = {
+        "is_staff": "cn=astitray-staff,ou=groups,dc=example,dc=org"
+    }
     login(client, "carol")
     login(client, "dave")
     assert User.objects.get(username="carol").is_staff is True
@@ -157,7 +161,8 @@ def test_a_cached_ldap_user_does_not_hit_the_directory(client, ldap_settings, di
         directory.start()
 
 
-def test_the_directory_stopped_mid_run(client, ldap_settings, directory, alice, settings, console_pbx):
+@pytest.mark.usefixtures("console_pbx", "alice")
+def test_the_directory_stopped_mid_run(client, ldap_settings, directory, settings):
     settings.ASTITRAY_AUTH_CACHE_SECONDS = 0
     assert login(client, "carol")["extension"] == "2001"
     directory.stop()
@@ -186,7 +191,9 @@ def test_a_directory_that_hangs_refuses_within_the_timeout(client, ldap_settings
         os.kill(directory.process.pid, signal.SIGCONT)
 
 
-def test_ldap_and_the_password_file_side_by_side(client, ldap_settings, password_files, settings, console_pbx):
+def test_ldap_and_the_password_file_side_by_side(
+    client, ldap_settings, password_files, settings, console_pbx
+):
     from tests.auth.conftest import bcrypt_hash
 
     use_backends(settings, "htpasswd", "ldap", "django")

@@ -70,7 +70,8 @@ def test_a_password_changed_in_the_table_counts_at_once(client, user_table, sett
     settings.ASTITRAY_AUTH_CACHE_SECONDS = 0
     assert whoami(client, "ivan", SQL_PASSWORDS["ivan"])["username"] == "ivan"
     user_table.execute(
-        f"UPDATE {user_table.name} SET pw_hash = %s WHERE login = %s", (bcrypt_hash("ivan-New-1", "2b"), "ivan")
+        f"UPDATE {user_table.name} SET pw_hash = %s WHERE login = %s",
+        (bcrypt_hash("ivan-New-1", "2b"), "ivan"),
     )
     # The backend's connection is reused: it must not read an old snapshot.
     assert whoami_fault(client, "ivan", SQL_PASSWORDS["ivan"]).faultCode == AUTH_CODE
@@ -107,7 +108,9 @@ def test_a_connection_the_server_dropped_is_opened_again(client, user_table, set
 
 
 def test_an_unreachable_table_refuses_without_crashing(client, user_table, settings, alice):
-    settings.ASTITRAY_AUTH_SQL_URL = user_table.url.replace(user_table.url.rsplit(":", 1)[1].split("/")[0], "1")
+    settings.ASTITRAY_AUTH_SQL_URL = user_table.url.replace(
+        user_table.url.rsplit(":", 1)[1].split("/")[0], "1"
+    )
     assert whoami_fault(client, "ivan", SQL_PASSWORDS["ivan"]).faultCode == AUTH_CODE
     assert whoami(client, "alice", ALICE_PASSWORD)["username"] == "alice"
 
