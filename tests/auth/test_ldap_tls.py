@@ -85,7 +85,8 @@ def certificates(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module", params=["starttls", "ldaps"])
 def tls_directory(request, certificates) -> Iterator[TlsSlapd]:
     require(slapd_binary() is not None, "slapd is not installed (Debian package slapd)")
-    with TlsSlapd(certificates, ldaps=request.param == "ldaps") as server:
+    server = TlsSlapd(certificates, ldaps=request.param == "ldaps")
+    with server:
         server.add_base()
         server.add(DIRECTORY)
         yield server
