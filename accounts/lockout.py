@@ -11,7 +11,6 @@ guesser that the lockout, and not the password, refused them.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
 from functools import cache
 
 from axes.backends import AxesStandaloneBackend
@@ -99,9 +98,6 @@ class LockoutMiddleware(AxesMiddleware):
 
     async_capable = False
     sync_capable = True
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        super().__init__(get_response)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path == _rpc_path():
