@@ -170,7 +170,8 @@ class SqlBackend(ExternalBackend):
     name = "sql"
 
     def identify(self, request: HttpRequest | None, username: str, password: str) -> Identity:
-        check_username(username)
+        # The login goes to the database as typed (a bound parameter); only the username of a
+        # login the table accepted must suit Django.
         schemes = tuple(settings.ASTITRAY_AUTH_SQL_HASH)
         try:
             rows = table().rows(settings.ASTITRAY_AUTH_SQL_QUERY, username)
@@ -202,8 +203,7 @@ class SqlBackend(ExternalBackend):
     @staticmethod
     def _identity(username: str, row: dict[str, Any]) -> Identity:
         canonical = _text(row.get("username")).strip() or username
-        if canonical != username:
-            check_username(canonical)
+        check_username(canonical)
         first_name = last_name = None
         if "full_name" in row:
             first_name, last_name = split_full_name(_text(row["full_name"]))

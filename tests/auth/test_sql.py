@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 
+from accounts.backends import sql as sql_backend
 from accounts.models import Extension
 from tests.auth.conftest import AUTH_CODE, SQL_PASSWORDS, bcrypt_hash, whoami, whoami_fault
 from tests.conftest import ALICE_PASSWORD
@@ -64,6 +65,13 @@ def test_sql_injection_attempts_are_just_wrong_logins(client, user_table, login)
     assert whoami_fault(client, login, SQL_PASSWORDS["ivan"]).faultCode == AUTH_CODE
     assert not User.objects.exists()
     assert len(user_table.execute(f"SELECT login FROM {user_table.name}")) == 4
+
+
+@pytest.mark.parametrize("login", INJECTIONS)
+def test_the_login_reaches_the_database_only_as_a_bound_parameter(user_table, login):
+    rows = sql_backend.table().rows(user_table.query, login)
+    assert rows == []  # the login is a value compared with the login column: no row has it
+    assert [row["username"] for row in sql_backend.table().rows(user_table.query, "ivan")] == ["ivan"]
 
 
 def test_a_password_changed_in_the_table_counts_at_once(client, user_table, settings):
