@@ -359,7 +359,10 @@ if ASTITRAY_LDAP_CA_FILE:
     AUTH_LDAP_CONNECTION_OPTIONS[ldap.OPT_X_TLS_REQUIRE_CERT] = ldap.OPT_X_TLS_DEMAND
     AUTH_LDAP_CONNECTION_OPTIONS[ldap.OPT_X_TLS_NEWCTX] = 0  # last: applies the TLS options above
 # The phone: which attribute, the digits kept from it (first group, else the match), the dial string.
+# "none": the directory gives no phones, admins set them.
 ASTITRAY_LDAP_EXTENSION_ATTR = env_str("ASTITRAY_LDAP_EXTENSION_ATTR", "telephoneNumber")
+if ASTITRAY_LDAP_EXTENSION_ATTR.lower() == "none":
+    ASTITRAY_LDAP_EXTENSION_ATTR = ""
 ASTITRAY_LDAP_EXTENSION_REGEX = _regex("ASTITRAY_LDAP_EXTENSION_REGEX")
 ASTITRAY_LDAP_CHANNEL_TEMPLATE = _channel_template("ASTITRAY_LDAP_CHANNEL_TEMPLATE")
 _require("ldap", AUTH_LDAP_SERVER_URI=AUTH_LDAP_SERVER_URI)

@@ -74,6 +74,10 @@ def test_the_defaults(load):
     assert (values["AXES_FAILURE_LIMIT"], values["AXES_COOLOFF_TIME"].total_seconds()) == (5, 900)
 
 
+def test_the_directory_may_give_no_phones(load):
+    assert load(ASTITRAY_LDAP_EXTENSION_ATTR="none")["ASTITRAY_LDAP_EXTENSION_ATTR"] == ""
+
+
 def test_the_lockout_settings(load):
     values = load(ASTITRAY_LOCKOUT_FAILURES="0", ASTITRAY_LOCKOUT_BY="username+address")
     assert values["AXES_ENABLED"] is False

@@ -87,6 +87,13 @@ def test_a_full_number_the_regex_does_not_match_gives_no_phone(client, ldap_sett
     assert login(client, "erin")["extension"] == ""
 
 
+def test_without_a_phone_attribute_phones_are_left_to_the_admin(client, ldap_settings, console_pbx):
+    ldap_settings.ASTITRAY_LDAP_EXTENSION_ATTR = ""  # ASTITRAY_LDAP_EXTENSION_ATTR=none
+    carol = User.objects.create_user("carol")
+    Extension.objects.create(user=carol, number="2999", channel="PJSIP/2999", source="ldap")
+    assert login(client, "carol")["extension"] == "2999"
+
+
 def test_a_custom_attribute_and_channel_template(client, ldap_settings, console_pbx):
     ldap_settings.ASTITRAY_LDAP_EXTENSION_ATTR = "pager"
     ldap_settings.ASTITRAY_LDAP_CHANNEL_TEMPLATE = "Local/{extension}@from-internal"
