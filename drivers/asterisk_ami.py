@@ -133,7 +133,9 @@ class AsteriskAmiDriver(Driver):
             )
         except ResponseLost as exc:
             self._forget(call.reference)
-            logger.warning("AMI %s: originate %s sent, answer lost: %s", self.config.name, call.reference, exc)
+            logger.warning(
+                "AMI %s: originate %s sent, answer lost: %s", self.config.name, call.reference, exc
+            )
             raise OriginateOutcomeUnknown() from exc
         except DriverError:
             self._forget(call.reference)
@@ -235,16 +237,22 @@ class AsteriskAmiDriver(Driver):
             except DriverError as exc:
                 if probe.banner:
                     return CheckResult(
-                        True, False, False, (f"Reached {where} ({probe.banner}), but the login failed: {exc}.",)
+                        True,
+                        False,
+                        False,
+                        (f"Reached {where} ({probe.banner}), but the login failed: {exc}.",),
                     )
                 return CheckResult(False, False, False, (f"Cannot reach the AMI at {where}: {exc}.",))
-            messages = [f"Reached {where} ({banner}).", f"Logged in as {s.username!r} ({probe.login_method})."]
+            messages = [
+                f"Reached {where} ({banner}).",
+                f"Logged in as {s.username!r} ({probe.login_method}).",
+            ]
             started = time.monotonic()
             probe.action("Ping")
             messages.append(f"The PBX answers in {(time.monotonic() - started) * 1000:.0f} ms.")
             may_originate = self._probe_originate(probe, messages)
             messages.append(
-                "Call outcomes arrive as OriginateResponse events: the account needs 'call' in its read= line."
+                "Call outcomes arrive as OriginateResponse events: the account needs 'call' in read=."
             )
             return CheckResult(True, True, may_originate, tuple(messages), banner=banner)
         except DriverError as exc:
@@ -256,7 +264,8 @@ class AsteriskAmiDriver(Driver):
         # An Originate without a Channel is refused before anything is dialed: "Permission
         # denied" without the originate right, "Channel not specified" with it.
         reply = probe.action(
-            "Originate", [("Context", self.config.context), ("Exten", "s"), ("Priority", "1"), ("Async", "true")]
+            "Originate",
+            [("Context", self.config.context), ("Exten", "s"), ("Priority", "1"), ("Async", "true")],
         )
         text = reply.text.lower()
         if "permission denied" in text:
@@ -265,7 +274,9 @@ class AsteriskAmiDriver(Driver):
         if "channel not specified" in text:
             messages.append("This account may originate calls.")
             return True
-        messages.append(f"Could not tell whether this account may originate calls (the PBX said {reply.text!r}).")
+        messages.append(
+            f"Could not tell whether this account may originate calls (the PBX said {reply.text!r})."
+        )
         return None
 
     def close(self) -> None:

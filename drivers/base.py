@@ -182,10 +182,11 @@ class CheckResult:
         return self.reachable and self.login_ok and self.may_originate is not False
 
     def summary(self) -> str:
-        return "; ".join(self.messages)
+        """The driver's sentences, in order."""
+        return " ".join(self.messages)
 
     def headline(self) -> str:
-        """The three answers in plain words: "reachable: yes, login accepted: yes, may originate calls: no"."""
+        """The three answers in words: "reachable: yes, login accepted: yes, may originate calls: no"."""
 
         def word(value: bool | None) -> str:
             return "cannot tell" if value is None else ("yes" if value else "no")

@@ -14,6 +14,7 @@ has a deadline: nothing waits longer than ``timeout_s``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -76,9 +77,7 @@ class Connection:
         self.last_traffic = time.monotonic()
         self._write_lock = threading.Lock()
         self._close_lock = threading.Lock()
-        self._reader = threading.Thread(
-            target=self._read_loop, name=f"ami-reader-{generation}", daemon=True
-        )
+        self._reader = threading.Thread(target=self._read_loop, name=f"ami-reader-{generation}", daemon=True)
 
     @property
     def alive(self) -> bool:
@@ -111,10 +110,8 @@ class Connection:
                 return
             self.close_reason = reason
             self.closed.set()
-        try:
+        with contextlib.suppress(OSError):  # already gone
             self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass  # already gone
         self.sock.close()
         self.pending.fail_all(ResponseLost("the connection to the PBX was lost"))
         self.client._connection_closed(self, reason)
@@ -225,7 +222,7 @@ class AmiClient:
             conn = self._ensure_connected(deadline)
             hook = _bind_generation(on_reply, conn.generation) if on_reply is not None else None
             try:
-                return self._request(conn, action, headers, action_id, deadline, hook)
+                return self._request(conn, action, headers, action_id, deadline=deadline, on_reply=hook)
             except ConnectionClosed:
                 # Dropped before our bytes left: nothing reached the PBX, so one new connection is safe.
                 if attempt == 2:
@@ -239,10 +236,9 @@ class AmiClient:
         if conn is None or not conn.alive:
             return
         if logoff:
-            try:
-                self._request(conn, "Logoff", [], self._ids.next(), time.monotonic() + min(1.0, self.settings.timeout_s))
-            except DriverError:
-                pass  # closing anyway
+            deadline = time.monotonic() + min(1.0, self.settings.timeout_s)
+            with contextlib.suppress(DriverError):  # closing anyway
+                self._request(conn, "Logoff", [], self._ids.next(), deadline=deadline)
         conn.close("closed by Astitray")
 
     def wait_disconnected(self, timeout: float) -> bool:
@@ -348,7 +344,9 @@ class AmiClient:
         s = self.settings
         headers: list[Header] = [("Username", s.username), ("Secret", s.secret)]
         if s.auth in ("md5", "auto"):
-            reply = self._request(conn, "Challenge", [("AuthType", "MD5")], self._ids.next(), deadline)
+            reply = self._request(
+                conn, "Challenge", [("AuthType", "MD5")], self._ids.next(), deadline=deadline
+            )
             challenge = reply.get("Challenge")
             if reply.ok and challenge:
                 key = hashlib.md5((challenge + s.secret).encode(), usedforsecurity=False).hexdigest()
@@ -357,7 +355,9 @@ class AmiClient:
                 raise PbxAuthFailed("the PBX does not offer the MD5 login")
             else:
                 logger.warning("AMI %s: no MD5 challenge (%s): plaintext login", s.where, reply.text)
-        reply = self._request(conn, "Login", [*headers, ("Events", s.events)], self._ids.next(), deadline)
+        reply = self._request(
+            conn, "Login", [*headers, ("Events", s.events)], self._ids.next(), deadline=deadline
+        )
         if not reply.ok:
             logger.warning("AMI %s: login as %s refused: %s", s.where, s.username, reply.text)
             raise PbxAuthFailed()
@@ -371,6 +371,7 @@ class AmiClient:
         action: str,
         headers: list[Header],
         action_id: str,
+        *,
         deadline: float,
         on_reply: ReplyHook | None = None,
     ) -> Message:
@@ -438,7 +439,8 @@ class AmiClient:
             if time.monotonic() - conn.last_traffic < self.settings.keepalive_s:
                 continue
             try:
-                self._request(conn, "Ping", [], self._ids.next(), time.monotonic() + self.settings.timeout_s)
+                deadline = time.monotonic() + self.settings.timeout_s
+                self._request(conn, "Ping", [], self._ids.next(), deadline=deadline)
             except DriverError as exc:
                 logger.warning("AMI %s: keep-alive ping failed: %s", self.settings.where, exc)
                 conn.close("keep-alive ping failed")

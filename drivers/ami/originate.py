@@ -73,7 +73,10 @@ def auto_answer_variables(channel: str) -> list[tuple[str, str]]:
         return [("PJSIP_HEADER(add,Alert-Info)", ALERT_INFO), ("PJSIP_HEADER(add,Call-Info)", CALL_INFO)]
     if tech == "SIP":
         # chan_sip adds every SIPADDHEADERnn variable of the channel to its INVITE.
-        return [("SIPADDHEADER51", f"Alert-Info: {ALERT_INFO}"), ("SIPADDHEADER52", f"Call-Info: {CALL_INFO}")]
+        return [
+            ("SIPADDHEADER51", f"Alert-Info: {ALERT_INFO}"),
+            ("SIPADDHEADER52", f"Call-Info: {CALL_INFO}"),
+        ]
     return [(AUTO_ANSWER_VARIABLE, "yes")]
 
 

@@ -5,6 +5,7 @@ See the package docstring (``tests/fake_asterisk/__init__.py``) for the API.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 import socket
@@ -69,10 +70,8 @@ class _Session:
         if self.closed.is_set():
             return
         self.closed.set()
-        try:
+        with contextlib.suppress(OSError):
             self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
         self.sock.close()
 
 
@@ -242,7 +241,9 @@ class FakeAmi:
                 self.connections += 1
                 session = _Session(self, sock, self.connections)
                 self._sessions.append(session)
-            threading.Thread(target=self._serve, args=(session,), name="fake-ami-session", daemon=True).start()
+            threading.Thread(
+                target=self._serve, args=(session,), name="fake-ami-session", daemon=True
+            ).start()
 
     def _serve(self, session: _Session) -> None:
         if self.silent:
@@ -317,7 +318,9 @@ class FakeAmi:
         accepted = False
         if user is not None:
             if first(message, "AuthType").lower() == "md5":
-                expected = hashlib.md5((session.challenge + user.secret).encode(), usedforsecurity=False).hexdigest()
+                expected = hashlib.md5(
+                    (session.challenge + user.secret).encode(), usedforsecurity=False
+                ).hexdigest()
                 accepted = bool(session.challenge) and first(message, "Key") == expected
             else:
                 accepted = first(message, "Secret") == user.secret
@@ -331,7 +334,13 @@ class FakeAmi:
         session.eventmask = parse_eventmask(first(message, "Events") or None)
         session.send_headers(response("Success", action_id, ("Message", "Authentication accepted")))
         session.send_event(
-            [("Event", "FullyBooted"), ("Privilege", "system,all"), ("Uptime", "135"), ("LastReload", "135"), ("Status", "Fully Booted")]
+            [
+                ("Event", "FullyBooted"),
+                ("Privilege", "system,all"),
+                ("Uptime", "135"),
+                ("LastReload", "135"),
+                ("Status", "Fully Booted"),
+            ]
         )
 
     def _action_logoff(self, session: _Session, message: list[Header], action_id: str) -> None:
@@ -339,7 +348,9 @@ class FakeAmi:
         session.close()
 
     def _action_ping(self, session: _Session, message: list[Header], action_id: str) -> None:
-        session.send_headers(response("Success", action_id, ("Ping", "Pong"), ("Timestamp", f"{time.time():.6f}")))
+        session.send_headers(
+            response("Success", action_id, ("Ping", "Pong"), ("Timestamp", f"{time.time():.6f}"))
+        )
 
     def _action_originate(self, session: _Session, message: list[Header], action_id: str) -> None:
         assert session.user is not None

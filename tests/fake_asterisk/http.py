@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -112,6 +113,7 @@ class FakeAsteriskHttp:
         self._bind = (host, port)
         self._actions: list[RecordedAction] = []
         self._ari: list[AriRequest] = []
+        self._request_lines: list[str] = []
         self._sessions: dict[str, AjamSession] = {}
         self._cond = threading.Condition()
         self._stop = threading.Event()
@@ -143,7 +145,7 @@ class FakeAsteriskHttp:
 
         httpd = ThreadingHTTPServer(self._bind, Handler)
         httpd.daemon_threads = True
-        httpd.block_on_close = False  # type: ignore[attr-defined]
+        httpd.block_on_close = False
         self._httpd = httpd
         self._scheduler = Scheduler()
         threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
@@ -194,6 +196,12 @@ class FakeAsteriskHttp:
         return self.actions_named("originate")
 
     @property
+    def request_lines(self) -> list[str]:
+        """Every HTTP request line received (``POST /rawman HTTP/1.1``), in order."""
+        with self._cond:
+            return list(self._request_lines)
+
+    @property
     def ari_requests(self) -> list[AriRequest]:
         with self._cond:
             return list(self._ari)
@@ -235,12 +243,12 @@ class FakeAsteriskHttp:
             for sid, session in list(self._sessions.items()):
                 if now - session.last_seen > self.session_timeout:
                     del self._sessions[sid]
-            session = self._sessions.get(wanted)
-            if session is None:
-                session = AjamSession(secrets.token_hex(4), now)
-                self._sessions[session.id] = session
-            session.last_seen = now
-            return session
+            found = self._sessions.get(wanted)
+            if found is None:
+                found = AjamSession(secrets.token_hex(4), now)
+                self._sessions[found.id] = found
+            found.last_seen = now
+            return found
 
     def ajam(self, session: AjamSession, params: list[Header]) -> tuple[bytes, bool]:
         """The body answering ``params`` in ``session``; True when the connection must drop instead."""
@@ -263,7 +271,9 @@ class FakeAsteriskHttp:
             self._forget(session)
             return render(response("Goodbye", action_id, ("Message", "Thanks for all the fish."))), False
         if lowered == "ping":
-            return render(response("Success", action_id, ("Ping", "Pong"), ("Timestamp", f"{time.time():.6f}"))), False
+            return render(
+                response("Success", action_id, ("Ping", "Pong"), ("Timestamp", f"{time.time():.6f}"))
+            ), False
         if lowered == "waitevent":
             return self._waitevent(session, params, action_id), False
         return self._originate(session, params, action_id)
@@ -320,7 +330,9 @@ class FakeAsteriskHttp:
         timeout = float(raw) if raw.isdigit() else 30.0
         deadline = time.monotonic() + min(timeout, self.session_timeout)
         with self._cond:
-            while not session.events and not self._stop.is_set() and self._sessions.get(session.id) is session:
+            while (
+                not session.events and not self._stop.is_set() and self._sessions.get(session.id) is session
+            ):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
@@ -351,13 +363,22 @@ class FakeAsteriskHttp:
             return None
         return (username, user)
 
-    def ari(self, method: str, path: str, query: list[Header], body: Any, username: str) -> tuple[int, Any, bool]:
+    def ari(
+        self, method: str, path: str, query: list[Header], body: Any, username: str
+    ) -> tuple[int, Any, bool]:
         """(HTTP status, JSON answer, drop the connection instead) for one authenticated request."""
         with self._cond:
             self._ari.append(AriRequest(method, path, tuple(query), body, username))
             self._cond.notify_all()
         if method == "GET" and path == "/ari/asterisk/info":
-            return 200, {"system": {"version": SERVER.split("/")[1], "entity_id": "00:11:22:33:44:55"}, "build": {"os": "Linux"}}, False
+            return (
+                200,
+                {
+                    "system": {"version": SERVER.split("/")[1], "entity_id": "00:11:22:33:44:55"},
+                    "build": {"os": "Linux"},
+                },
+                False,
+            )
         if method == "POST" and path == "/ari/channels":
             return self._ari_originate(AriRequest(method, path, tuple(query), body, username))
         return 404, {"message": "Resource not found"}, False
@@ -381,10 +402,19 @@ class FakeAsteriskHttp:
             "name": f"{endpoint}-{n:08x};1" if tech.upper() == "LOCAL" else f"{endpoint}-{n:08x}",
             "state": "Down",
             "protocol_id": "",
-            "caller": {"name": "" if name == "<unknown>" else name, "number": "" if number == "<unknown>" else number},
+            "caller": {
+                "name": "" if name == "<unknown>" else name,
+                "number": "" if number == "<unknown>" else number,
+            },
             "connected": {"name": "", "number": ""},
             "accountcode": "",
-            "dialplan": {"context": local_ctx or "default", "exten": local_exten, "priority": 1, "app_name": "AppDial2", "app_data": "(Outgoing Line)"},
+            "dialplan": {
+                "context": local_ctx or "default",
+                "exten": local_exten,
+                "priority": 1,
+                "app_name": "AppDial2",
+                "app_data": "(Outgoing Line)",
+            },
             "creationtime": time.strftime("%Y-%m-%dT%H:%M:%S.000+0000", time.gmtime()),
             "language": "en",
         }
@@ -398,7 +428,7 @@ class _Handler(BaseHTTPRequestHandler):
     def version_string(self) -> str:
         return SERVER
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  (the base class's name)
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # quiet tests
 
     def handle_one_request(self) -> None:
@@ -420,6 +450,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, method: str) -> None:
         fake = self.server_fake
+        with fake._cond:
+            fake._request_lines.append(self.requestline)
         url = urlsplit(self.path)
         query = parse_qsl(url.query, keep_blank_values=True)
         length = int(self.headers.get("Content-Length") or 0)
@@ -438,13 +470,19 @@ class _Handler(BaseHTTPRequestHandler):
             if drop:
                 return self._drop()
             cookie = f'mansession_id="{session.id}"; Version=1; Max-Age={max(int(fake.session_timeout), 1)}'
-            return self._send(200, "text/plain", body, extra=[("Set-Cookie", cookie), ("Pragma", "SuppressEvents")])
+            return self._send(
+                200, "text/plain", body, extra=[("Set-Cookie", cookie), ("Pragma", "SuppressEvents")]
+            )
         if path.startswith("/ari/"):
             who = fake.ari_user(self.headers.get("Authorization"), query)
             if who is None:
                 body = json.dumps({"message": "Authentication required"}, separators=(",", ":")).encode()
                 return self._send(
-                    401, "application/json", body, extra=[("WWW-Authenticate", 'Basic realm="Asterisk REST Interface"')], first=True
+                    401,
+                    "application/json",
+                    body,
+                    extra=[("WWW-Authenticate", 'Basic realm="Asterisk REST Interface"')],
+                    extra_first=True,
                 )
             username, user = who
             if user.read_only and method != "GET":
@@ -454,20 +492,29 @@ class _Handler(BaseHTTPRequestHandler):
                 data = json.loads(raw_body) if raw_body else None
             except ValueError:
                 return self._send(400, "application/json", b'{"message":"Invalid JSON"}')
-            status, answer, drop = fake.ari(method, path, [(k, v) for k, v in query if k != "api_key"], data, username)
+            status, answer, drop = fake.ari(
+                method, path, [(k, v) for k, v in query if k != "api_key"], data, username
+            )
             if drop:
                 return self._drop()
             return self._send(status, "application/json", json.dumps(answer, separators=(",", ":")).encode())
         return self._send(404, "text/html", NOT_FOUND_PAGE.encode())
 
-    def _send(self, status: int, content_type: str, body: bytes, extra: list[Header] = (), first: bool = False) -> None:  # type: ignore[assignment]
+    def _send(
+        self,
+        status: int,
+        content_type: str,
+        body: bytes,
+        extra: Sequence[Header] = (),
+        extra_first: bool = False,
+    ) -> None:
         self.send_response(status)
         self.send_header("Cache-Control", "no-cache, no-store")
-        if first:
+        if extra_first:
             for key, value in extra:
                 self.send_header(key, value)
         self.send_header("Content-type", content_type)
-        if not first:
+        if not extra_first:
             for key, value in extra:
                 self.send_header(key, value)
         self.send_header("Content-Length", str(len(body)))
@@ -477,7 +524,5 @@ class _Handler(BaseHTTPRequestHandler):
     def _drop(self) -> None:
         """Close the TCP connection without answering (the PBX died mid-request)."""
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass

@@ -60,7 +60,9 @@ def manager_users() -> dict[str, ManagerUser]:
     """The users of ``etc/manager.conf``: ``astitray`` may originate, ``readonly`` may not."""
     return {
         "astitray": ManagerUser("astitray-secret"),
-        "readonly": ManagerUser("readonly-secret", read=frozenset({"call", "reporting"}), write=frozenset({"reporting"})),
+        "readonly": ManagerUser(
+            "readonly-secret", read=frozenset({"call", "reporting"}), write=frozenset({"reporting"})
+        ),
     }
 
 
@@ -224,23 +226,78 @@ class FakeDialplan:
         uid = f"1795699235.{2 * n}"
         if tech not in TECHNOLOGIES:
             # Nonsense/1001: no channel at all, only the failure.
-            return ([], [self._originate_response(action_id, channel, context, exten, reason, "<unknown>", ("<unknown>", "<unknown>"))])
+            return (
+                [],
+                [
+                    self._originate_response(
+                        action_id, channel, context, exten, reason, "<unknown>", ("<unknown>", "<unknown>")
+                    )
+                ],
+            )
         if tech == "LOCAL":
             names = [f"{channel}-{n:08x};1", f"{channel}-{n:08x};2"]
         else:
             names = [f"{channel}-{n:08x}"]
         local_ctx = channel.partition("@")[2] or "default"
-        early = [self._channel_event("Newchannel", name, "Down", local_ctx, uid, ("<unknown>", "<unknown>")) for name in names]
-        early.append([*self._channel_event("Newexten", names[0], "Down", local_ctx, uid, ("<unknown>", "<unknown>"), privilege="dialplan,all"), ("Extension", local_ctx), ("Application", "AppDial2"), ("AppData", "(Outgoing Line)")])
+        early = [
+            self._channel_event("Newchannel", name, "Down", local_ctx, uid, ("<unknown>", "<unknown>"))
+            for name in names
+        ]
+        early.append(
+            [
+                *self._channel_event(
+                    "Newexten",
+                    names[0],
+                    "Down",
+                    local_ctx,
+                    uid,
+                    ("<unknown>", "<unknown>"),
+                    privilege="dialplan,all",
+                ),
+                ("Extension", local_ctx),
+                ("Application", "AppDial2"),
+                ("AppData", "(Outgoing Line)"),
+            ]
+        )
         if reason == Reason.FAILED:
             late = [
-                self._originate_response(action_id, channel, context, exten, reason, "<unknown>", ("<unknown>", "<unknown>")),
-                *[[*self._channel_event("Hangup", name, "Down", local_ctx, uid, ("<unknown>", "<unknown>")), ("Cause", "0"), ("Cause-txt", "Unknown")] for name in names],
-                [("Event", "DeviceStateChange"), ("Privilege", "call,all"), ("Device", channel), ("State", "INVALID")],
+                self._originate_response(
+                    action_id, channel, context, exten, reason, "<unknown>", ("<unknown>", "<unknown>")
+                ),
+                *[
+                    [
+                        *self._channel_event(
+                            "Hangup", name, "Down", local_ctx, uid, ("<unknown>", "<unknown>")
+                        ),
+                        ("Cause", "0"),
+                        ("Cause-txt", "Unknown"),
+                    ]
+                    for name in names
+                ],
+                [
+                    ("Event", "DeviceStateChange"),
+                    ("Privilege", "call,all"),
+                    ("Device", channel),
+                    ("State", "INVALID"),
+                ],
             ]
             return (early, late)
-        early.append([*self._channel_event("NewCallerid", names[0], "Down", local_ctx, uid, (cid_name, cid_num)), ("CID-CallingPres", "0 (Presentation Allowed, Not Screened)")])
-        early.append([("Event", "DialBegin"), ("Privilege", "call,all"), ("DestChannel", names[0]), ("DestChannelState", "0"), ("DestChannelStateDesc", "Down"), ("DialString", channel.partition("/")[2])])
+        early.append(
+            [
+                *self._channel_event("NewCallerid", names[0], "Down", local_ctx, uid, (cid_name, cid_num)),
+                ("CID-CallingPres", "0 (Presentation Allowed, Not Screened)"),
+            ]
+        )
+        early.append(
+            [
+                ("Event", "DialBegin"),
+                ("Privilege", "call,all"),
+                ("DestChannel", names[0]),
+                ("DestChannelState", "0"),
+                ("DestChannelStateDesc", "Down"),
+                ("DialString", channel.partition("/")[2]),
+            ]
+        )
         dial_status, cause = {
             Reason.ANSWERED: ("ANSWER", "16"),
             Reason.NO_ANSWER: ("NOANSWER", "19"),
@@ -249,16 +306,68 @@ class FakeDialplan:
             Reason.HANGUP: ("CANCEL", "16"),
         }[reason]
         state = "Up" if reason == Reason.ANSWERED else "Down"
-        late = [self._originate_response(action_id, names[0] if reason == Reason.ANSWERED else channel, context, exten, reason, uid, (cid_name, cid_num))]
+        late = [
+            self._originate_response(
+                action_id,
+                names[0] if reason == Reason.ANSWERED else channel,
+                context,
+                exten,
+                reason,
+                uid,
+                (cid_name, cid_num),
+            )
+        ]
         late.append([*self._channel_event("Newstate", names[0], state, local_ctx, uid, (cid_name, cid_num))])
-        late.append([("Event", "DialEnd"), ("Privilege", "call,all"), ("DestChannel", names[0]), ("DestChannelState", "6" if state == "Up" else "0"), ("DestChannelStateDesc", state), ("DialStatus", dial_status)])
+        late.append(
+            [
+                ("Event", "DialEnd"),
+                ("Privilege", "call,all"),
+                ("DestChannel", names[0]),
+                ("DestChannelState", "6" if state == "Up" else "0"),
+                ("DestChannelStateDesc", state),
+                ("DialStatus", dial_status),
+            ]
+        )
         if reason == Reason.ANSWERED:
-            late.append([*self._channel_event("Newexten", names[0], "Up", context, uid, (cid_name, cid_num), exten=exten, privilege="dialplan,all"), ("Extension", exten), ("Application", "Verbose"), ("AppData", f"1,outbound: dialing {exten}")])
-        late += [[*self._channel_event("Hangup", name, state, local_ctx, uid, (cid_name, cid_num)), ("Cause", cause), ("Cause-txt", "Normal Clearing" if cause == "16" else "User busy")] for name in names]
+            late.append(
+                [
+                    *self._channel_event(
+                        "Newexten",
+                        names[0],
+                        "Up",
+                        context,
+                        uid,
+                        (cid_name, cid_num),
+                        exten=exten,
+                        privilege="dialplan,all",
+                    ),
+                    ("Extension", exten),
+                    ("Application", "Verbose"),
+                    ("AppData", f"1,outbound: dialing {exten}"),
+                ]
+            )
+        late += [
+            [
+                *self._channel_event("Hangup", name, state, local_ctx, uid, (cid_name, cid_num)),
+                ("Cause", cause),
+                ("Cause-txt", "Normal Clearing" if cause == "16" else "User busy"),
+            ]
+            for name in names
+        ]
         return (early, late)
 
     @staticmethod
-    def _channel_event(event: str, channel: str, state: str, context: str, uid: str, cid: tuple[str, str], *, exten: str = "", privilege: str = "call,all") -> list[Header]:
+    def _channel_event(  # noqa: PLR0917  (one argument per field of the event)
+        event: str,
+        channel: str,
+        state: str,
+        context: str,
+        uid: str,
+        cid: tuple[str, str],
+        *,
+        exten: str = "",
+        privilege: str = "call,all",
+    ) -> list[Header]:
         state_num = {"Down": "0", "Ring": "4", "Up": "6"}[state]
         local_exten = exten or channel.partition("/")[2].partition("@")[0]
         return [
@@ -281,7 +390,9 @@ class FakeDialplan:
         ]
 
     @staticmethod
-    def _originate_response(action_id: str, channel: str, context: str, exten: str, reason: Reason, uid: str, cid: tuple[str, str]) -> list[Header]:
+    def _originate_response(  # noqa: PLR0917  (one argument per field of the event)
+        action_id: str, channel: str, context: str, exten: str, reason: Reason, uid: str, cid: tuple[str, str]
+    ) -> list[Header]:
         headers: list[Header] = [("Event", "OriginateResponse"), ("Privilege", "call,all")]
         if action_id:
             headers.append(("ActionID", action_id))
