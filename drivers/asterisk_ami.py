@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from drivers.ami.client import AmiClient, AmiSettings
 from drivers.ami.originate import originate_error, originate_headers, outcome_of
 from drivers.ami.pending import ResponseLost
-from drivers.ami.protocol import Message
+from drivers.ami.protocol import Message, check_headers
 from drivers.base import (
     CallStatus,
     CheckResult,
@@ -125,7 +125,8 @@ class AsteriskAmiDriver(Driver):
     # --- originate ---------------------------------------------------------------
 
     def originate(self, request: OriginateRequest) -> OriginateResult:
-        headers = originate_headers(request, self.config.context)  # refuses unsafe names first
+        headers = originate_headers(request, self.config.context)
+        check_headers([*headers, ("ActionID", request.call_id)])  # refused before connecting
         call = self._register(request)
         try:
             reply = self.client.action(

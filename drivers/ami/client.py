@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from drivers.ami.pending import ActionIds, ConnectionClosed, PendingTable, ReplyHook, ResponseLost
-from drivers.ami.protocol import Framer, Header, Message, describe, encode_action
+from drivers.ami.protocol import Framer, Header, Message, check_headers, describe, encode_action
 from drivers.base import DriverError, PbxAuthFailed, PbxUnavailable
 
 logger = logging.getLogger(__name__)
@@ -255,6 +255,9 @@ class AmiClient:
         conn = self._conn
         if conn is not None and conn.alive:
             return conn
+        s = self.settings
+        # The login's values go on the wire too: refuse a control character before connecting.
+        check_headers([("Username", s.username), ("Secret", s.secret), ("Events", s.events)])
         if not self._connect_lock.acquire(timeout=max(deadline - time.monotonic(), 0.0)):
             raise PbxUnavailable("the PBX did not answer in time")
         try:
