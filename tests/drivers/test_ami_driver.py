@@ -12,6 +12,7 @@ from drivers.asterisk_ami import AsteriskAmiDriver
 from drivers.base import (
     CallStatus,
     OriginateOutcomeUnknown,
+    OriginateRequest,
     PbxAuthFailed,
     PbxPermissionDenied,
     PbxUnavailable,
@@ -73,18 +74,19 @@ def test_a_plaintext_login_is_masked_in_the_log(ami, make_ami, caplog):
     assert "Secret: ********" in caplog.text
 
 
-@pytest.mark.parametrize(
-    ("reason", "status", "words"),
-    [
-        (Reason.ANSWERED, CallStatus.ANSWERED, "answered"),
-        (Reason.NO_ANSWER, CallStatus.NO_ANSWER, "no answer"),
-        (Reason.BUSY, CallStatus.BUSY, "busy"),
-        (Reason.CONGESTION, CallStatus.FAILED, "congestion"),
-        (Reason.FAILED, CallStatus.FAILED, "the phone could not be called"),
-        (Reason.HANGUP, CallStatus.FAILED, "hung up"),
-    ],
-)
-def test_the_originate_response_gives_the_outcome(ami, make_ami, outcomes, reason, status, words):
+OUTCOMES = [
+    (Reason.ANSWERED, CallStatus.ANSWERED, "answered"),
+    (Reason.NO_ANSWER, CallStatus.NO_ANSWER, "no answer"),
+    (Reason.BUSY, CallStatus.BUSY, "busy"),
+    (Reason.CONGESTION, CallStatus.FAILED, "congestion"),
+    (Reason.FAILED, CallStatus.FAILED, "the phone could not be called"),
+    (Reason.HANGUP, CallStatus.FAILED, "hung up"),
+]
+
+
+@pytest.mark.parametrize("outcome", OUTCOMES, ids=[reason.name for reason, _, _ in OUTCOMES])
+def test_the_originate_response_gives_the_outcome(ami, make_ami, outcomes, outcome):
+    reason, status, words = outcome
     ami.outcomes["0033123456789"] = reason
     make_ami().originate(call(number="0033123456789", call_id=f"r-{int(reason)}"))
     assert outcomes.of(f"r-{int(reason)}") == (status, words)
@@ -262,7 +264,7 @@ def test_an_unknown_context_is_refused(ami, make_ami, outcomes):
     assert driver.awaiting == 0
 
 
-def forged(field: str, value: str):  # type: ignore[no-untyped-def]
+def forged(field: str, value: str) -> OriginateRequest:
     """A request whose field was changed after its own checks (defence in depth)."""
     request = call(variables={"X": "1"})
     if field == "variable":

@@ -77,7 +77,8 @@ def test_repeated_keys_are_kept_and_the_first_wins():
 
 def test_an_originate_response_event_is_an_event_not_an_answer():
     (message,) = parse_messages(
-        "Event: OriginateResponse\r\nPrivilege: call,all\r\nActionID: c-1\r\nResponse: Success\r\nReason: 4\r\n\r\n"
+        "Event: OriginateResponse\r\nPrivilege: call,all\r\nActionID: c-1\r\n"
+        "Response: Success\r\nReason: 4\r\n\r\n"
     )
     assert message.is_event and not message.is_response
     assert message.action_id == "c-1"

@@ -26,7 +26,7 @@ from drivers.base import (
     PbxUnavailable,
     UnknownExtension,
 )
-from tests.drivers.conftest import call
+from tests.drivers.conftest import Outcomes, call
 from tests.fake_asterisk.replay import (
     EOF_NOTE,
     TRANSCRIPTS,
@@ -125,7 +125,7 @@ def test_an_answer_without_action_id_reaches_no_one():
 # --- byte-for-byte replays through the drivers -------------------------------------------------
 
 
-def ami_driver(server: ReplayAmi, outcomes) -> AsteriskAmiDriver:  # type: ignore[no-untyped-def]
+def ami_driver(server: ReplayAmi, outcomes: Outcomes) -> AsteriskAmiDriver:
     config = PbxConfig(
         name="replay",
         host="127.0.0.1",
@@ -166,9 +166,9 @@ def test_the_ami_driver_reads_recorded_refusals_and_failures(outcomes):
 
 
 def test_the_ami_driver_reads_a_recorded_refused_login(outcomes):
-    with ReplayAmi(ami_recording(transcript("ami-05-wrong-password"))) as server:
-        with pytest.raises(PbxAuthFailed):
-            ami_driver(server, outcomes).originate(call())
+    recording = ami_recording(transcript("ami-05-wrong-password"))
+    with ReplayAmi(recording) as server, pytest.raises(PbxAuthFailed):
+        ami_driver(server, outcomes).originate(call())
 
 
 def test_the_ami_driver_reads_a_recorded_permission_refusal(outcomes):
@@ -211,7 +211,7 @@ def ajam_responses(*picks: tuple[str, int]) -> list[bytes]:
     return [http_responses(transcript(name))[index] for name, index in picks]
 
 
-def ajam_driver(server: ReplayHttp, outcomes, **changes) -> AsteriskAjamDriver:  # type: ignore[no-untyped-def]
+def ajam_driver(server: ReplayHttp, outcomes: Outcomes) -> AsteriskAjamDriver:
     config = PbxConfig(
         name="replay",
         host="127.0.0.1",
@@ -219,7 +219,6 @@ def ajam_driver(server: ReplayHttp, outcomes, **changes) -> AsteriskAjamDriver: 
         username="astitray",
         secret="astitray-secret",
         context="outbound",
-        **changes,
     )
     return AsteriskAjamDriver(config, on_outcome=outcomes)
 
@@ -241,16 +240,14 @@ def test_the_ajam_driver_reads_a_recorded_call_and_its_waitevent(outcomes):
 
 
 def test_the_ajam_driver_reads_recorded_errors(outcomes):
-    with ReplayHttp(ajam_responses(("ajam-02-rawman-errors", 0))) as server:
-        with pytest.raises(PbxAuthFailed):
-            ajam_driver(server, outcomes).originate(call())
-    with ReplayHttp(ajam_responses(("ajam-02-rawman-errors", 3), ("ajam-02-rawman-errors", 4))) as server:
-        with pytest.raises(UnknownExtension):
-            ajam_driver(server, outcomes).originate(call(call_id="bad-ctx"))
+    with ReplayHttp(ajam_responses(("ajam-02-rawman-errors", 0))) as server, pytest.raises(PbxAuthFailed):
+        ajam_driver(server, outcomes).originate(call())
+    responses = ajam_responses(("ajam-02-rawman-errors", 3), ("ajam-02-rawman-errors", 4))
+    with ReplayHttp(responses) as server, pytest.raises(UnknownExtension):
+        ajam_driver(server, outcomes).originate(call(call_id="bad-ctx"))
     readonly = [("ajam-06-readonly-user", 0), ("ajam-06-readonly-user", 1)] * 2
-    with ReplayHttp(ajam_responses(*readonly)) as server:
-        with pytest.raises(PbxPermissionDenied):
-            ajam_driver(server, outcomes).originate(call(call_id="ro-1"))
+    with ReplayHttp(ajam_responses(*readonly)) as server, pytest.raises(PbxPermissionDenied):
+        ajam_driver(server, outcomes).originate(call(call_id="ro-1"))
     assert len(server.requests) == 4  # login, denied, login again, denied again: then it gives up
 
 
@@ -280,16 +277,21 @@ def test_the_ajam_driver_logs_in_again_after_a_recorded_expiry(outcomes):
     [("ajam-04-mxml", 1), ("ajam-05-manager-html", 0), ("ajam-07-prefix-asterisk", 0)],
 )
 def test_the_ajam_driver_refuses_answers_that_are_not_rawman(outcomes, name, index):
-    with ReplayHttp(ajam_responses((name, index))) as server:
-        with pytest.raises(PbxUnavailable):
-            ajam_driver(server, outcomes).originate(call())
+    with ReplayHttp(ajam_responses((name, index))) as server, pytest.raises(PbxUnavailable):
+        ajam_driver(server, outcomes).originate(call())
 
 
 def test_the_ari_driver_reads_recorded_answers(outcomes):
     responses = http_responses(transcript("ari-01-channels"))
-    config = dict(name="replay", host="127.0.0.1", username="astitray", secret="astitray-ari-secret")
     with ReplayHttp([responses[0], responses[1], responses[4], responses[5]]) as server:
-        driver = AsteriskAriDriver(PbxConfig(port=server.port, **config), on_outcome=outcomes)
+        config = PbxConfig(
+            name="replay",
+            host="127.0.0.1",
+            port=server.port,
+            username="astitray",
+            secret="astitray-ari-secret",
+        )
+        driver = AsteriskAriDriver(config, on_outcome=outcomes)
         result = driver.originate(call(call_id=""))
         assert result.reference == "1795699295.44"
         with pytest.raises(PbxAuthFailed):

@@ -24,6 +24,7 @@ import socket
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 RECORDED = Path(__file__).resolve().parent / "recorded"
 TRANSCRIPTS = RECORDED / "transcripts"
@@ -82,7 +83,7 @@ class _Server:
     def port(self) -> int:
         return self._listener.getsockname()[1]
 
-    def __enter__(self):  # type: ignore[no-untyped-def]
+    def __enter__(self) -> Self:
         threading.Thread(target=self._accept, daemon=True).start()
         return self
 
@@ -152,13 +153,15 @@ class ReplayAmi(_Server):
                 if sent and recorded:
                     ids[recorded.group(1)] = sent.group(1)
                 for message in chunk:
-                    for old, new in ids.items():
-                        message = message.replace(
-                            b"ActionID: " + old + b"\r\n", b"ActionID: " + new + b"\r\n"
-                        )
-                    client.sendall(message)
+                    client.sendall(_replace_ids(message, ids))
                 if not chunks and self.recording.closed:
                     return
+
+
+def _replace_ids(message: bytes, ids: dict[bytes, bytes]) -> bytes:
+    for old, new in ids.items():
+        message = message.replace(b"ActionID: " + old + b"\r\n", b"ActionID: " + new + b"\r\n")
+    return message
 
 
 class ReplayHttp(_Server):
