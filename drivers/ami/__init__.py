@@ -5,9 +5,10 @@
   secrets for the DEBUG log. Pure functions and small classes.
 - :mod:`drivers.ami.pending`: ActionIDs and the table of actions waiting for
   their answer.
-- :mod:`drivers.ami.client`: one persistent, logged-in TCP connection shared
-  by the threads of a process: the reader thread routes answers to the
-  pending table and events apart, keep-alive pings, reconnection with
+- :mod:`drivers.ami.connection`: one TCP session and its reader thread,
+  which routes answers to the pending table and events apart.
+- :mod:`drivers.ami.client`: one persistent, logged-in connection shared by
+  the threads of a process: login, keep-alive pings, reconnection with
   back-off, timeouts everywhere.
 - :mod:`drivers.ami.originate`: the ``Originate`` action's fields and what
   the PBX's answers and ``OriginateResponse`` events mean, shared by the AMI

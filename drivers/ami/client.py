@@ -25,13 +25,13 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from drivers.ami.pending import ActionIds, ConnectionClosed, PendingTable, ReplyHook, ResponseLost
+from drivers.ami.connection import Connection, EventHook
+from drivers.ami.pending import ActionIds, ConnectionClosed, ReplyHook, ResponseLost
 from drivers.ami.protocol import Framer, Header, Message, check_headers, describe, encode_action
 from drivers.base import DriverError, PbxAuthFailed, PbxUnavailable
 
 logger = logging.getLogger(__name__)
 
-EventHook = Callable[[Message, int], None]  # (event, connection generation)
 DisconnectHook = Callable[[int, str], None]  # (connection generation, reason)
 AnswerHook = Callable[[Message, int], None]  # (answer, connection generation)
 
@@ -60,90 +60,6 @@ class AmiSettings:
     @property
     def where(self) -> str:
         return f"{self.label or 'AMI'} ({self.host}:{self.port})"
-
-
-class Connection:
-    """One TCP session: socket, framer, reader thread and the actions waiting on it."""
-
-    def __init__(self, client: AmiClient, sock: socket.socket, framer: Framer, generation: int) -> None:
-        self.client = client
-        self.sock = sock
-        self.framer = framer
-        self.generation = generation
-        self.banner = framer.banner or ""
-        self.pending = PendingTable()
-        self.closed = threading.Event()
-        self.close_reason = ""
-        self.last_traffic = time.monotonic()
-        self._write_lock = threading.Lock()
-        self._close_lock = threading.Lock()
-        self._reader = threading.Thread(target=self._read_loop, name=f"ami-reader-{generation}", daemon=True)
-
-    @property
-    def alive(self) -> bool:
-        return not self.closed.is_set()
-
-    def start(self, early: Iterable[Message] = ()) -> None:
-        for message in early:
-            self._dispatch(message)
-        self._reader.start()
-
-    def send(self, data: bytes) -> None:
-        """Write one whole action.
-
-        :raises ResponseLost: the write failed; part of it may have reached the PBX.
-        """
-        with self._write_lock:
-            if not self.alive:
-                raise ConnectionClosed()
-            try:
-                self.sock.sendall(data)
-            except OSError as exc:
-                self.close(f"write failed: {exc}")
-                raise ResponseLost("the connection to the PBX was lost") from exc
-        self.last_traffic = time.monotonic()
-
-    def close(self, reason: str) -> None:
-        """Close once: fail the waiting actions, tell the client (idempotent, any thread)."""
-        with self._close_lock:
-            if self.closed.is_set():
-                return
-            self.close_reason = reason
-            self.closed.set()
-        with contextlib.suppress(OSError):  # already gone
-            self.sock.shutdown(socket.SHUT_RDWR)
-        self.sock.close()
-        self.pending.fail_all(ResponseLost("the connection to the PBX was lost"))
-        self.client._connection_closed(self, reason)
-
-    def _read_loop(self) -> None:
-        reason = "closed by the PBX"
-        try:
-            while self.alive:
-                try:
-                    data = self.sock.recv(65536)
-                except TimeoutError:
-                    continue  # quiet line: the monitor thread pings it
-                if not data:
-                    break
-                self.last_traffic = time.monotonic()
-                for message in self.framer.feed(data):
-                    self._dispatch(message)
-        except OSError as exc:
-            reason = f"read failed: {exc}"
-        except Exception:  # a reader thread must never die silently
-            logger.exception("AMI %s: reader thread failed", self.client.settings.where)
-            reason = "reader failed"
-        self.close(reason)
-
-    def _dispatch(self, message: Message) -> None:
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug("AMI %s <- %s", self.client.settings.where, message.describe())
-        if message.is_response:
-            if not self.pending.resolve(message):
-                logger.debug("AMI %s: an answer no one waits for: %s", self.client.settings.where, message)
-        elif message.is_event:
-            self.client._route_event(message, self.generation)
 
 
 class AmiClient:
@@ -305,7 +221,14 @@ class AmiClient:
         # The reader thread reads in short slices so that a closed connection is noticed.
         sock.settimeout(max(min(s.timeout_s, 1.0), 0.1))
         self._generation += 1
-        conn = Connection(self, sock, framer, self._generation)
+        conn = Connection(
+            sock,
+            framer,
+            self._generation,
+            where=s.where,
+            on_event=self._route_event,
+            on_close=self._connection_closed,
+        )
         self.banner = conn.banner
         logger.debug("AMI %s: connected, banner %r", s.where, conn.banner)
         conn.start(early)

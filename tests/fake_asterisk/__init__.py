@@ -89,16 +89,29 @@ every AJAM session now: the next request gets "Permission denied").
   context is NOT checked, like Asterisk). Recorded: ``ari_requests``
   (:class:`AriRequest`: ``method``, ``path``, ``query``, ``body``,
   ``username``, ``param(name)``).
+- ``request_lines``: every HTTP request line (``POST /rawman HTTP/1.1``).
+
+The recordings themselves (a copy of ``../shared/asterisk``: README,
+FINDINGS.txt, etc/, transcripts/ with the ``.raw.bin`` bytes) are in
+``recorded/``; :mod:`tests.fake_asterisk.replay` serves them byte for byte
+(``ReplayAmi(ami_recording(transcript("ami-02-...")))``,
+``ReplayHttp(http_responses(transcript("ajam-01-...")))``).
+
+Threads: each server accepts on its own thread and serves each connection
+on another; delayed events run on one scheduler thread. ``stop()`` (or
+leaving the ``with``) closes everything. Many concurrent connections are
+fine (a load test's gunicorn workers each hold one).
 """
 
 from __future__ import annotations
 
 from tests.fake_asterisk.ami import FakeAmi
-from tests.fake_asterisk.http import AriRequest, FakeAsteriskHttp
+from tests.fake_asterisk.ari import AriRequest
+from tests.fake_asterisk.dialplan import FakeDialplan
+from tests.fake_asterisk.http import FakeAsteriskHttp
 from tests.fake_asterisk.pbx import (
     BANNER,
     AriUser,
-    FakeDialplan,
     ManagerUser,
     Reason,
     RecordedAction,

@@ -13,9 +13,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
+from tests.fake_asterisk.dialplan import FakeDialplan
 from tests.fake_asterisk.pbx import (
     BANNER,
-    FakeDialplan,
     Header,
     ManagerUser,
     Reason,

@@ -5,37 +5,29 @@ See the package docstring (``tests/fake_asterisk/__init__.py``) for the API.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import json
-import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from tests.fake_asterisk.ajam import AjamMixin, AjamSession
+from tests.fake_asterisk.ari import AriMixin, AriRequest
+from tests.fake_asterisk.dialplan import FakeDialplan
 from tests.fake_asterisk.pbx import (
     SERVER,
-    TECHNOLOGIES,
     AriUser,
-    FakeDialplan,
     Header,
     ManagerUser,
     Reason,
     RecordedAction,
     Scheduler,
     ari_users,
-    first,
     manager_users,
-    parse_callerid,
-    render,
-    response,
-    wants,
 )
 
 NOT_FOUND_PAGE = (
@@ -49,41 +41,9 @@ NOT_FOUND_PAGE = (
     f"<address>{SERVER}</address>\r\n"
     "</body></html>\r\n"
 )
-KNOWN_AJAM_ACTIONS = ("login", "logoff", "ping", "originate", "waitevent")
 
 
-@dataclass
-class AjamSession:
-    """A manager session over HTTP, named by its ``mansession_id`` cookie."""
-
-    id: str
-    last_seen: float
-    user: ManagerUser | None = None
-    username: str = ""
-    events: list[list[Header]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class AriRequest:
-    """One ARI request as received: its query, its JSON body, who sent it."""
-
-    method: str
-    path: str  # without the prefix: "/ari/channels"
-    query: tuple[Header, ...]
-    body: Any
-    username: str
-
-    def param(self, name: str) -> Any:
-        """A parameter from the JSON body, else from the query (None when absent)."""
-        if isinstance(self.body, dict) and name in self.body:
-            return self.body[name]
-        for key, value in self.query:
-            if key == name:
-                return value
-        return None
-
-
-class FakeAsteriskHttp:
+class FakeAsteriskHttp(AjamMixin, AriMixin):
     """The fake HTTP server (AJAM + ARI): ``with FakeAsteriskHttp() as http: ...``."""
 
     def __init__(
@@ -201,11 +161,6 @@ class FakeAsteriskHttp:
         with self._cond:
             return list(self._request_lines)
 
-    @property
-    def ari_requests(self) -> list[AriRequest]:
-        with self._cond:
-            return list(self._ari)
-
     def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
         deadline = time.monotonic() + timeout
         with self._cond:
@@ -215,210 +170,6 @@ class FakeAsteriskHttp:
                     return False
                 self._cond.wait(min(remaining, 0.5))
         return True
-
-    @property
-    def sessions(self) -> int:
-        """Logged-in AJAM sessions."""
-        with self._cond:
-            return sum(1 for s in self._sessions.values() if s.user is not None)
-
-    def expire_sessions(self) -> None:
-        """Forget every AJAM session now, as Asterisk does after ``httptimeout`` idle seconds."""
-        with self._cond:
-            self._sessions.clear()
-            self._cond.notify_all()
-
-    # --- AJAM --------------------------------------------------------------------------------
-
-    def session_for(self, cookie_header: list[str]) -> AjamSession:
-        """The session named by the LAST mansession_id cookie, or a new one (not logged in)."""
-        wanted = ""
-        for header in cookie_header:
-            for part in header.split(";"):
-                name, _, value = part.strip().partition("=")
-                if name == "mansession_id":
-                    wanted = value.strip('"')
-        now = time.monotonic()
-        with self._cond:
-            for sid, session in list(self._sessions.items()):
-                if now - session.last_seen > self.session_timeout:
-                    del self._sessions[sid]
-            found = self._sessions.get(wanted)
-            if found is None:
-                found = AjamSession(secrets.token_hex(4), now)
-                self._sessions[found.id] = found
-            found.last_seen = now
-            return found
-
-    def ajam(self, session: AjamSession, params: list[Header]) -> tuple[bytes, bool]:
-        """The body answering ``params`` in ``session``; True when the connection must drop instead."""
-        name = first(params, "action")
-        action_id = first(params, "actionid")
-        with self._cond:
-            self._actions.append(RecordedAction(name, tuple(params), 0, "ajam", session.username))
-            self._cond.notify_all()
-        lowered = name.lower()
-        if not name:
-            return render(response("Error", action_id, ("Message", "Missing action in request"))), False
-        if lowered == "login":
-            return self._login(session, params, action_id), False
-        if session.user is None:
-            return render(response("Error", action_id, ("Message", "Permission denied"))), False
-        if lowered not in KNOWN_AJAM_ACTIONS:
-            text = f"Invalid/unknown command: {name}. Use Action: ListCommands to show available commands."
-            return render(response("Error", action_id, ("Message", text))), False
-        if lowered == "logoff":
-            self._forget(session)
-            return render(response("Goodbye", action_id, ("Message", "Thanks for all the fish."))), False
-        if lowered == "ping":
-            return render(
-                response("Success", action_id, ("Ping", "Pong"), ("Timestamp", f"{time.time():.6f}"))
-            ), False
-        if lowered == "waitevent":
-            return self._waitevent(session, params, action_id), False
-        return self._originate(session, params, action_id)
-
-    def _forget(self, session: AjamSession) -> None:
-        with self._cond:
-            self._sessions.pop(session.id, None)
-            self._cond.notify_all()
-
-    def _login(self, session: AjamSession, params: list[Header], action_id: str) -> bytes:
-        user = self.users.get(first(params, "username"))
-        if user is None or first(params, "secret") != user.secret:
-            time.sleep(self.auth_fail_delay)
-            self._forget(session)
-            return render(response("Error", action_id, ("Message", "Authentication failed")))
-        with self._cond:
-            session.user, session.username = user, first(params, "username")
-            session.events = []
-        return render(response("Success", action_id, ("Message", "Authentication accepted")))
-
-    def _originate(self, session: AjamSession, params: list[Header], action_id: str) -> tuple[bytes, bool]:
-        assert session.user is not None
-        if not session.user.may_originate:
-            return render(response("Error", action_id, ("Message", "Permission denied"))), False
-        if self.drop_on_originate == "before_answer":
-            return b"", True
-        sync = first(params, "async").lower() not in ("true", "yes", "1", "on")
-        error = self.dialplan.originate_error(params, sync=sync)
-        if error:
-            return render(response("Error", action_id, ("Message", error))), False
-        early, late = self.dialplan.call(params, action_id)
-        if sync:
-            time.sleep(self.dialplan.outcome_delay)
-            self._queue_events(early + late)
-            if self.dialplan.reason_for(params) != Reason.ANSWERED:
-                return render(response("Error", action_id, ("Message", "Originate failed"))), False
-        else:
-            self._queue_events(early)
-            assert self._scheduler is not None
-            self._scheduler.call_later(self.dialplan.outcome_delay, lambda: self._queue_events(late))
-        if self.drop_on_originate == "before_outcome":
-            self._forget(session)  # the session (and its queued events) is lost
-        return render(response("Success", action_id, ("Message", "Originate successfully queued"))), False
-
-    def _queue_events(self, events: Iterable[list[Header]]) -> None:
-        with self._cond:
-            for session in self._sessions.values():
-                if session.user is not None:
-                    session.events += [e for e in events if wants(None, session.user.read, e)]
-            self._cond.notify_all()
-
-    def _waitevent(self, session: AjamSession, params: list[Header], action_id: str) -> bytes:
-        raw = first(params, "timeout")
-        timeout = float(raw) if raw.isdigit() else 30.0
-        deadline = time.monotonic() + min(timeout, self.session_timeout)
-        with self._cond:
-            while (
-                not session.events and not self._stop.is_set() and self._sessions.get(session.id) is session
-            ):
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                self._cond.wait(remaining)
-            events, session.events = session.events, []
-            session.last_seen = time.monotonic()
-        body = render(response("Success", action_id, ("Message", "Waiting for Event completed.")))
-        body += b"".join(render(event) for event in events)
-        complete: list[Header] = [("Event", "WaitEventComplete")]
-        if action_id:
-            complete.append(("ActionID", action_id))
-        return body + render(complete)
-
-    # --- ARI ------------------------------------------------------------------------------------
-
-    def ari_user(self, authorization: str | None, query: list[Header]) -> tuple[str, AriUser] | None:
-        credentials = ""
-        if authorization and authorization.lower().startswith("basic "):
-            try:
-                credentials = base64.b64decode(authorization[6:].strip()).decode()
-            except (binascii.Error, UnicodeDecodeError):
-                return None
-        else:
-            credentials = first(query, "api_key")
-        username, _, password = credentials.partition(":")
-        user = self.ari_users.get(username)
-        if user is None or user.password != password:
-            return None
-        return (username, user)
-
-    def ari(
-        self, method: str, path: str, query: list[Header], body: Any, username: str
-    ) -> tuple[int, Any, bool]:
-        """(HTTP status, JSON answer, drop the connection instead) for one authenticated request."""
-        with self._cond:
-            self._ari.append(AriRequest(method, path, tuple(query), body, username))
-            self._cond.notify_all()
-        if method == "GET" and path == "/ari/asterisk/info":
-            return (
-                200,
-                {
-                    "system": {"version": SERVER.split("/")[1], "entity_id": "00:11:22:33:44:55"},
-                    "build": {"os": "Linux"},
-                },
-                False,
-            )
-        if method == "POST" and path == "/ari/channels":
-            return self._ari_originate(AriRequest(method, path, tuple(query), body, username))
-        return 404, {"message": "Resource not found"}, False
-
-    def _ari_originate(self, request: AriRequest) -> tuple[int, Any, bool]:
-        endpoint = request.param("endpoint") or ""
-        if not endpoint:
-            return 400, {"message": "Endpoint must be specified"}, False
-        if self.drop_on_originate == "before_answer":
-            return 0, None, True
-        tech, _, resource = str(endpoint).partition("/")
-        if tech.upper() not in TECHNOLOGIES or not resource:
-            return 500, {"error": "Allocation failed"}, False
-        with self._cond:
-            self._channels += 1
-            n = self._channels
-        name, number = parse_callerid(str(request.param("callerId") or ""))
-        local_exten, _, local_ctx = resource.partition("@")
-        channel = {
-            "id": request.param("channelId") or f"1795699295.{40 + 2 * n}",
-            "name": f"{endpoint}-{n:08x};1" if tech.upper() == "LOCAL" else f"{endpoint}-{n:08x}",
-            "state": "Down",
-            "protocol_id": "",
-            "caller": {
-                "name": "" if name == "<unknown>" else name,
-                "number": "" if number == "<unknown>" else number,
-            },
-            "connected": {"name": "", "number": ""},
-            "accountcode": "",
-            "dialplan": {
-                "context": local_ctx or "default",
-                "exten": local_exten,
-                "priority": 1,
-                "app_name": "AppDial2",
-                "app_data": "(Outgoing Line)",
-            },
-            "creationtime": time.strftime("%Y-%m-%dT%H:%M:%S.000+0000", time.gmtime()),
-            "language": "en",
-        }
-        return 200, channel, False
 
 
 class _Handler(BaseHTTPRequestHandler):
