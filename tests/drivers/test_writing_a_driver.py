@@ -97,7 +97,13 @@ def acme() -> Iterator[AcmePbx]:
 
 
 def config(port: int, **changes: Any) -> PbxConfig:
-    fields: dict[str, Any] = {"name": "acme", "host": "127.0.0.1", "port": port, "username": "acme", "secret": "pw"}
+    fields: dict[str, Any] = {
+        "name": "acme",
+        "host": "127.0.0.1",
+        "port": port,
+        "username": "acme",
+        "secret": "pw",
+    }
     fields.update(changes)
     return PbxConfig(**fields)
 
