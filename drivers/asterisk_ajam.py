@@ -31,6 +31,7 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import requests
@@ -154,8 +155,18 @@ class AsteriskAjamDriver(Driver):
         # Events queued in the old session are gone with it.
         self._session_lost(old, "the PBX session ended before the outcome")
 
+    @contextlib.contextmanager
+    def _logging_in(self, deadline: float) -> Iterator[None]:
+        """Hold the login lock, waiting no longer than ``deadline`` (another thread may be logging in)."""
+        if not self._login_lock.acquire(timeout=max(deadline - time.monotonic(), 0.0)):
+            raise PbxUnavailable("the PBX did not answer the login in time")
+        try:
+            yield
+        finally:
+            self._login_lock.release()
+
     def _ensure_login(self, deadline: float) -> int:
-        with self._login_lock:
+        with self._logging_in(deadline):
             idle = time.monotonic() - self._last_used
             if not self._logged_in or idle > self.session_idle_s:
                 self._login(deadline)
@@ -169,7 +180,7 @@ class AsteriskAjamDriver(Driver):
             # The session expired (or the account lacks the right): Asterisk executed nothing,
             # so one new login and one retry are safe.
             logger.info("AJAM %s: permission denied: logging in again", self.config.name)
-            with self._login_lock:
+            with self._logging_in(deadline):
                 if self._generation == generation:
                     self._logged_in = False
                     self._login(deadline)
