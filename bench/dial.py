@@ -1,7 +1,8 @@
 """Benchmark: AMI originates through the persistent connection vs a new connection per call.
 
-Both against the fake AMI server on loopback (``tests.fake_asterisk``), in
-one run:
+Both against the fake AMI server on loopback (``tests.fake_asterisk``, in a
+process of its own, as a PBX would be: it does not share our interpreter
+lock), in one run:
 
 a) the ``asterisk_ami`` driver: one connection, logged in once, shared;
    each call is one Originate and its answer.
@@ -18,7 +19,9 @@ ratio, on the last line.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import socket
+from multiprocessing.connection import Connection
 
 from bench.liveserver import fmt, measure
 from drivers.ami.originate import originate_headers
@@ -65,28 +68,38 @@ def one_shot_originate(port: int, n: int) -> None:
         read_answer(sock, framer, f"b{n}")
 
 
+def serve_fake_ami(pipe: Connection) -> None:
+    """In its own process: run the fake AMI, send its port, wait for "stop", send the originate count."""
+    with FakeAmi() as ami:
+        pipe.send(ami.port)
+        pipe.recv()
+        pipe.send(len(ami.originates))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=2000, help="calls through the persistent connection")
     parser.add_argument("--per-call-calls", type=int, default=500, help="calls with a connection each")
     args = parser.parse_args()
 
-    with FakeAmi() as ami:
+    ours, theirs = multiprocessing.Pipe()
+    fake = multiprocessing.get_context("spawn").Process(target=serve_fake_ami, args=(theirs,), daemon=True)
+    fake.start()
+    try:
+        port = ours.recv()
         config = PbxConfig(
-            name="bench",
-            host="127.0.0.1",
-            port=ami.port,
-            username="astitray",
-            secret=SECRET,
-            context="outbound",
+            name="bench", host="127.0.0.1", port=port, username="astitray", secret=SECRET, context="outbound"
         )
         driver = AsteriskAmiDriver(config)
         counter = iter(range(10**9))
         driver.originate(request(next(counter)))  # connect and log in once
         persistent = measure(lambda: driver.originate(request(next(counter))), args.calls)
         driver.close()
-        per_call = measure(lambda: one_shot_originate(ami.port, next(counter)), args.per_call_calls)
-        assert len(ami.originates) == 1 + args.calls + args.per_call_calls
+        per_call = measure(lambda: one_shot_originate(port, next(counter)), args.per_call_calls)
+        ours.send("stop")
+        assert ours.recv() == 1 + args.calls + args.per_call_calls  # every originate reached the PBX
+    finally:
+        fake.join(timeout=10)
     ratio = persistent["calls_per_s"] / per_call["calls_per_s"]
     print(
         f"AMI originate, persistent connection: {fmt(persistent)} | new connection+login+logoff per call: "
