@@ -1,0 +1,370 @@
+"""The dial service: one call from a caller's text to the PBX, and the call log it keeps.
+
+:func:`dial` is DESIGN.md's "dial pipeline": the caller's enabled phone,
+the number rewritten for that phone's PBX, the number rules, the
+double-click guard and the rate limit, then a ``Call`` row (``queued``)
+written *before* the driver is asked, and updated after. Outcomes the
+drivers learn later reach :func:`record_outcome` (registered at start-up),
+from whichever process and thread hears them: the row is the one place
+where a call's status lives.
+
+The API procedures (``dialer.dial``, ``dialer.call_status``,
+``dialer.history``) call these functions; they raise the API's faults
+(``astitray.faults``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
+from django.db import close_old_connections, connection
+from django.utils import timezone
+
+from accounts.models import Extension
+from accounts.services import extension_of
+from astitray.faults import (
+    InvalidNumber,
+    NoExtension,
+    NotFound,
+    NumberNotAllowed,
+    PbxError,
+    PbxUnavailable,
+    RateLimited,
+)
+from dialer import callerid, limits, numbers
+from dialer.models import Call
+from dialer.rewrite import RewriteError, RewriteResult
+from drivers import registry
+from drivers import services as drivers
+from drivers.base import (
+    CallStatus,
+    DriverError,
+    OriginateOutcomeUnknown,
+    OriginateRequest,
+    OriginateResult,
+)
+from drivers.base import PbxUnavailable as DriverPbxUnavailable
+from drivers.models import PbxServer
+
+logger = logging.getLogger(__name__)
+
+Status = Call.Status
+FINAL = frozenset({Status.ANSWERED, Status.NO_ANSWER, Status.BUSY, Status.FAILED, Status.DENIED})
+# A queued call whose outcome has not come this long after its ring and network timeouts is unknown.
+OUTCOME_GRACE_S = 60
+# How long a double click waits for the first click's row to be written.
+_CLAIM_WAIT_S = 2.0
+_PENDING_OUTCOME_PREFIX = "astitray:dial-outcome:"
+_REASON_LENGTH = Call._meta.get_field("reason").max_length or 200
+
+
+# --- Answers ---------------------------------------------------------------------
+
+
+def iso_utc(moment: datetime) -> str:
+    """``2026-11-26T13:10:00Z``: the API's dates (UTC, seconds)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def call_as_dict(call: Call) -> dict:
+    """A call as ``dialer.call_status`` and ``dialer.history`` answer it (API.md); no None anywhere."""
+    return {
+        "call_id": str(call.call_id),
+        "number": call.number,
+        "status": call.status,
+        "reason": call.reason,
+        "created": iso_utc(call.created),
+        "updated": iso_utc(call.updated),
+    }
+
+
+def _dial_answer(call_id: str, number: str, extension: str, status: str, reason: str) -> dict:
+    return {"call_id": call_id, "number": number, "extension": extension, "status": status, "reason": reason}
+
+
+# --- Dialing -----------------------------------------------------------------------
+
+
+def dial(user: AbstractBaseUser, text: str) -> dict:
+    """Ring the caller's own phone, then have the PBX call the number found in ``text``.
+
+    :returns: ``{"call_id", "number", "extension", "status", "reason"}``:
+        ``queued`` once the PBX took the call (``answered`` at once for the
+        console driver), ``unknown`` when the PBX got the request but never
+        confirmed it (it may ring: it is not sent again). Within
+        ``ASTITRAY_DIAL_GUARD_SECONDS``, dialing the same number again
+        answers the call already placed.
+    :raises NoExtension: the caller has no enabled phone.
+    :raises InvalidNumber: no number that can be dialed in ``text``.
+    :raises NumberNotAllowed: a number rule denies it (recorded as ``denied``).
+    :raises RateLimited: over ``ASTITRAY_RATE_LIMIT`` calls in 60 seconds.
+    :raises PbxUnavailable, PbxError: the PBX could not be reached or refused
+        the call (recorded as ``failed``).
+    """
+    extension = extension_of(user)
+    if extension is None or not extension.enabled:
+        raise NoExtension()
+    pbx = extension.effective_pbx()
+    try:
+        # Without a usable PBX, its own (disabled) PBX's dial plan still says what would be dialed.
+        result = numbers.rewrite_for_pbx(pbx if pbx is not None else extension.pbx, text)
+    except RewriteError as exc:
+        raise InvalidNumber(exc.message) from None
+
+    decision = numbers.check_number(user, result.number)
+    if not decision.allowed:
+        _record(user, extension, pbx, text, result, status=Status.DENIED, reason=decision.reason)
+        logger.info("dial: %s may not call %s: %s", user.get_username(), result.number, decision.reason)
+        raise NumberNotAllowed()
+
+    call_id = str(uuid.uuid4())
+    existing = _claim(user, result.number, call_id)
+    if existing is not None:
+        logger.info("dial: %s dialed %s again: call %s", user.get_username(), result.number, existing.call_id)
+        return _dial_answer(
+            str(existing.call_id), existing.number, existing.extension, existing.status, existing.reason
+        )
+    if not limits.take_rate_slot(user.pk):
+        limits.release_number(user.pk, result.number, call_id)
+        logger.warning("dial: %s is over the rate limit", user.get_username())
+        raise RateLimited()
+
+    shown = callerid.caller_id("", result.number)
+    call = _record(user, extension, pbx, text, result, call_id=call_id, caller_id=shown)
+    try:
+        outcome = _originate(call, extension, pbx, shown)
+    except OriginateOutcomeUnknown as exc:
+        # Sent, perhaps executed: never sent again, and the guard stays so a retry gets this call.
+        reason = f"{exc}; the phone may still ring"
+        _finish(call, Status.UNKNOWN, reason)
+        return _dial_answer(call_id, call.number, call.extension, Status.UNKNOWN, reason)
+    except (PbxUnavailable, PbxError):
+        limits.release_number(user.pk, result.number, call_id)  # nothing rang: a retry may dial
+        raise
+
+    status, reason = Status.QUEUED, outcome.reason
+    if outcome.reference and outcome.reference != call_id:
+        Call.objects.filter(pk=call.pk).update(reference=outcome.reference[:128])
+    if outcome.status.is_final:
+        status = Status(outcome.status.value)
+        _finish(call, status, outcome.reason)
+    elif outcome.reference and outcome.reference != call_id:
+        _apply_pending_outcome(outcome.reference)
+    return _dial_answer(call_id, call.number, call.extension, status, reason)
+
+
+def _record(
+    user: AbstractBaseUser,
+    extension: Extension,
+    pbx: PbxServer | None,
+    text: str,
+    result: RewriteResult,
+    *,
+    status: str = Status.QUEUED,
+    reason: str = "",
+    call_id: str | None = None,
+    caller_id: str = "",
+) -> Call:
+    return Call.objects.create(
+        call_id=uuid.UUID(call_id) if call_id else uuid.uuid4(),
+        user=user,
+        username=user.get_username(),
+        extension=extension.number,
+        channel=extension.channel,
+        pbx=pbx,
+        text=text,
+        number=result.number,
+        caller_id=caller_id,
+        status=status,
+        reason=reason[:_REASON_LENGTH],
+    )
+
+
+def _claim(user: AbstractBaseUser, number: str, call_id: str) -> Call | None:
+    """None once ``number`` is claimed for the new call ``call_id``; else the user's call holding it."""
+    for _attempt in range(2):
+        holder = limits.claim_number(user.pk, number, call_id)
+        if holder is None:
+            return None
+        existing = _wait_for_call(user, holder)
+        if existing is not None:
+            return existing
+        # The first click's row never appeared: it failed before writing it. This click dials.
+        limits.release_number(user.pk, number, holder)
+    return None
+
+
+def _originate(call: Call, extension: Extension, pbx: PbxServer | None, shown: str) -> OriginateResult:
+    """Ask the PBX for ``call``; driver errors are recorded on the row and raised as API faults."""
+    if pbx is None:
+        _fail(call, "no enabled PBX for this phone")
+        raise PbxUnavailable()
+    try:
+        driver = drivers.get_driver(pbx)
+    except (registry.UnknownDriver, ValueError) as exc:  # the PBX's driver or its options are unusable
+        logger.error("dial: PBX %s cannot be used: %s", pbx.name, exc)
+        _fail(call, "the PBX's driver is not usable; see the server log")
+        raise PbxUnavailable() from None
+    try:
+        request = OriginateRequest(
+            channel=extension.channel,
+            number=call.number,
+            context=pbx.context,
+            caller_id=shown,
+            ring_timeout_s=pbx.ring_timeout_s,
+            account_code=extension.account_code,
+            variables=_variables(extension),
+            auto_answer=extension.auto_answer,
+            call_id=str(call.call_id),
+        )
+        return driver.originate(request)
+    except OriginateOutcomeUnknown:
+        logger.warning("dial: call %s was sent to PBX %s but not confirmed", call.call_id, pbx.name)
+        raise
+    except DriverPbxUnavailable as exc:  # also PbxAuthFailed
+        _fail(call, str(exc))
+        raise PbxUnavailable() from None
+    except DriverError as exc:  # PbxPermissionDenied, OriginateRejected and its kinds, UnsafeValue
+        _fail(call, str(exc))
+        raise PbxError() from None
+    except Exception:
+        # A third-party driver's bug: the row must not stay "queued" and the caller gets a fault.
+        logger.exception("dial: the %s driver failed on call %s", pbx.driver, call.call_id)
+        _fail(call, "the PBX driver failed; see the server log")
+        raise PbxError() from None
+
+
+def _variables(extension: Extension) -> dict[str, str]:
+    """Channel variables for the dialplan: who is calling, what the called party should see."""
+    return {
+        "ASTITRAY_EXTENSION": extension.number,
+        "ASTITRAY_CALLERID": extension.caller_id or f"<{extension.number}>",
+    }
+
+
+def _fail(call: Call, reason: str) -> None:
+    logger.warning("dial: call %s failed: %s", call.call_id, reason)
+    _finish(call, Status.FAILED, reason)
+
+
+def _finish(call: Call, status: str, reason: str) -> bool:
+    """Move ``call`` to ``status`` unless it is final already; True if it moved."""
+    return bool(_move(Call.objects.filter(pk=call.pk), status, reason))
+
+
+def _move(calls, status: str, reason: str) -> int:
+    # One conditional UPDATE: whichever of the dial service and the driver's outcome comes
+    # second never overwrites a final status. "unknown" may still become what the PBX says.
+    movable = [Status.QUEUED] if status == Status.UNKNOWN else [Status.QUEUED, Status.UNKNOWN]
+    return calls.filter(status__in=movable).update(
+        status=status, reason=reason[:_REASON_LENGTH], updated=timezone.now()
+    )
+
+
+def _wait_for_call(user: AbstractBaseUser, call_id: str) -> Call | None:
+    """The user's call ``call_id``, waiting briefly: a concurrent first click may still be writing it."""
+    deadline = time.monotonic() + _CLAIM_WAIT_S
+    while True:
+        call = Call.objects.filter(call_id=call_id, user=user).first()
+        if call is not None or time.monotonic() >= deadline:
+            return call
+        time.sleep(0.05)
+
+
+# --- Outcomes ----------------------------------------------------------------------
+
+
+def record_outcome(reference: str, status: CallStatus, reason: str) -> None:
+    """A driver learned how call ``reference`` ended: put it on the Call row.
+
+    Registered with :func:`drivers.services.set_outcome_handler` at start-up.
+    Runs in whichever process and thread heard the outcome (an AMI reader
+    thread, often before ``originate()`` has returned): the reference is
+    the call id for the built-in drivers, else the driver's own reference.
+    Only a row that is not final yet moves. An outcome for a reference not
+    yet on any row (a driver with its own references, faster than
+    ``originate()`` returning) is kept for :func:`dial` to apply.
+    """
+    if not connection.in_atomic_block:
+        # A reader thread holds its connection for ever: drop it if broken or too old.
+        close_old_connections()
+    try:
+        target = Status(status.value)
+    except ValueError:
+        logger.warning("call %s: unknown status %r ignored", reference, status)
+        return
+    if target == Status.QUEUED:
+        return
+    calls = _calls_of_reference(reference)
+    if calls is None:
+        cache.set(_PENDING_OUTCOME_PREFIX + reference, (target.value, reason), timeout=600)
+        return
+    if _move(calls, target, reason):
+        logger.info("call %s ended %s (%s)", reference, target, reason)
+    else:
+        logger.debug("call %s: outcome %s arrived after its final status", reference, target)
+
+
+def _calls_of_reference(reference: str):
+    """The rows of ``reference`` (a QuerySet), or None when no row has it yet."""
+    try:
+        call_id = uuid.UUID(reference)
+    except ValueError:
+        pass
+    else:
+        by_id = Call.objects.filter(call_id=call_id)
+        if by_id.exists():
+            return by_id
+    if not reference:
+        return None
+    by_reference = Call.objects.filter(reference=reference[:128])
+    return by_reference if by_reference.exists() else None
+
+
+def _apply_pending_outcome(reference: str) -> None:
+    pending = cache.get(_PENDING_OUTCOME_PREFIX + reference)
+    if pending is not None:
+        cache.delete(_PENDING_OUTCOME_PREFIX + reference)
+        status, reason = pending
+        _move(Call.objects.filter(reference=reference[:128]), status, reason)
+
+
+def _expire(call: Call, now: datetime) -> None:
+    """``call`` queued past any outcome (its process died, or its driver reports none): unknown."""
+    if call.status != Status.QUEUED:
+        return
+    ring, network = (call.pbx.ring_timeout_s, call.pbx.timeout_s) if call.pbx else (300, 60.0)
+    if call.created > now - timedelta(seconds=ring + network + OUTCOME_GRACE_S):
+        return
+    reason = "the PBX never reported the outcome"
+    if _finish(call, Status.UNKNOWN, reason):
+        call.status, call.reason, call.updated = Status.UNKNOWN, reason, now
+
+
+# --- The caller's own calls --------------------------------------------------------
+
+
+def call_status(user: AbstractBaseUser, call_id: uuid.UUID) -> dict:
+    """The user's call ``call_id`` (see :func:`call_as_dict`).
+
+    :raises NotFound: no such call, or another user's (the same fault: nothing tells them apart).
+    """
+    call = Call.objects.select_related("pbx").filter(call_id=call_id, user=user).first()
+    if call is None:
+        raise NotFound()
+    _expire(call, timezone.now())
+    return call_as_dict(call)
+
+
+def history(user: AbstractBaseUser, limit: int = 20) -> list[dict]:
+    """The user's last ``limit`` calls, newest first (see :func:`call_as_dict`)."""
+    calls = list(Call.objects.select_related("pbx").filter(user=user).order_by("-created", "-pk")[:limit])
+    now = timezone.now()
+    for call in calls:
+        _expire(call, now)
+    return [call_as_dict(call) for call in calls]
