@@ -82,7 +82,7 @@ def call_status(call_id: Any, ctx: RpcRequestContext) -> dict:
 
 
 @dialer.register_procedure(name="history", context_target="ctx")
-def history(ctx: RpcRequestContext, limit: Any = 20) -> list:
+def history(limit: Any = 20, *, ctx: RpcRequestContext) -> list:
     """
     Your last calls, newest first.
 

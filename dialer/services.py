@@ -76,7 +76,7 @@ def call_as_dict(call: Call) -> dict:
     return {
         "call_id": str(call.call_id),
         "number": call.number,
-        "status": call.status,
+        "status": str(call.status),
         "reason": call.reason,
         "created": iso_utc(call.created),
         "updated": iso_utc(call.updated),
@@ -84,7 +84,14 @@ def call_as_dict(call: Call) -> dict:
 
 
 def _dial_answer(call_id: str, number: str, extension: str, status: str, reason: str) -> dict:
-    return {"call_id": call_id, "number": number, "extension": extension, "status": status, "reason": reason}
+    # str(): a plain string, never the enum (XML-RPC marshals only exact types).
+    return {
+        "call_id": call_id,
+        "number": number,
+        "extension": extension,
+        "status": str(status),
+        "reason": reason,
+    }
 
 
 # --- Dialing -----------------------------------------------------------------------
