@@ -5,6 +5,7 @@ from __future__ import annotations
 import xmlrpc.client
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from accounts.models import Extension
@@ -76,11 +77,14 @@ def test_call_status_is_queued_until_the_pbx_says(client, alice_auth, ami, ami_p
     assert status["status"] == "queued"
 
 
+@pytest.mark.usefixtures("ami_pbx")
 @pytest.mark.parametrize(
-    ("reason", "status", "why"),
+    "case",
     [(Reason.BUSY, "busy", "busy"), (Reason.NO_ANSWER, "no_answer", "no answer")],
+    ids=["busy", "no_answer"],
 )
-def test_busy_and_no_answer_outcomes(client, alice_auth, ami, ami_pbx, wait_for, reason, status, why):
+def test_busy_and_no_answer_outcomes(client, alice_auth, ami, wait_for, case):
+    reason, status, why = case
     ami.outcomes[PARIS_DIALED] = reason
     answer = xmlrpc_call(client, "dialer.dial", PARIS, auth=alice_auth)
     assert wait_for(answer["call_id"]).status == status
@@ -197,9 +201,7 @@ def test_an_unknown_context_gives_pbx_error(client, alice, alice_auth, ami):
     assert Call.objects.get().status == "failed"
 
 
-def test_an_originate_whose_answer_is_lost_is_unknown_and_never_sent_again(
-    client, alice_auth, ami, ami_pbx
-):
+def test_an_originate_whose_answer_is_lost_is_unknown_and_never_sent_again(client, alice_auth, ami, ami_pbx):
     ami.drop_on_originate = "before_answer"
     answer = xmlrpc_call(client, "dialer.dial", LONDON, auth=alice_auth)
     assert answer["status"] == "unknown"
@@ -222,7 +224,8 @@ def test_a_connection_lost_before_the_outcome_leaves_the_call_unknown(
     assert len(ami.originates) == 1
 
 
-def test_alice_cannot_see_bobs_call(client, alice_auth, bob, bob_auth, ami, ami_pbx):
+def test_alice_cannot_see_bobs_call(client, alice_auth, bob_auth, ami, ami_pbx):
+    bob = get_user_model().objects.get(username=bob_auth[0])
     Extension.objects.create(user=bob, number="1002", channel="PJSIP/1002", pbx=ami_pbx)
     bobs = xmlrpc_call(client, "dialer.dial", LONDON, auth=bob_auth)
     assert ami.wait_for_action("Originate")["Channel"] == "PJSIP/1002"
@@ -231,7 +234,10 @@ def test_alice_cannot_see_bobs_call(client, alice_auth, bob, bob_auth, ami, ami_
     unknown = fault(client, "dialer.call_status", "6d1e8f0c-2f5e-4a57-9b8e-3e8c9c1e2f00", auth=alice_auth)
     assert caught.faultString == unknown.faultString  # nothing tells "not yours" from "no such call"
     assert xmlrpc_call(client, "dialer.history", auth=alice_auth) == []
-    assert xmlrpc_call(client, "dialer.call_status", bobs["call_id"], auth=bob_auth)["call_id"] == bobs["call_id"]
+    assert (
+        xmlrpc_call(client, "dialer.call_status", bobs["call_id"], auth=bob_auth)["call_id"]
+        == bobs["call_id"]
+    )
 
 
 def test_the_client_cannot_choose_the_phone_context_or_pbx(client, alice_auth, ami, ami_pbx):
