@@ -19,6 +19,8 @@ from django.conf import settings
 from django.core.cache import cache
 
 RATE_WINDOW_S = 60
+# Random slots tried before all are read: a user far below the limit costs one round trip.
+_RANDOM_PROBES = 2
 
 _RATE_PREFIX = "astitray:dial-rate:"
 _GUARD_PREFIX = "astitray:dial-guard:"
@@ -35,14 +37,14 @@ def take_rate_slot(user_pk: object, limit: int | None = None) -> bool:
     limit) in any 60 seconds. Each allowed call holds one of ``limit``
     slots for 60 seconds (an atomic ``add`` with that timeout): a call is
     allowed exactly when a slot is free. Usually one cache round trip: a
-    random slot first; only when it is taken are all slots read.
+    few random slots first; only when they are taken are all slots read.
     """
     limit = settings.ASTITRAY_RATE_LIMIT if limit is None else limit
     if limit <= 0:
         return True
-    first = secrets.randbelow(limit)
-    if cache.add(_slot_key(user_pk, first), 1, timeout=RATE_WINDOW_S):
-        return True
+    for _probe in range(min(limit, _RANDOM_PROBES)):
+        if cache.add(_slot_key(user_pk, secrets.randbelow(limit)), 1, timeout=RATE_WINDOW_S):
+            return True
     keys = [_slot_key(user_pk, slot) for slot in range(limit)]
     taken = cache.get_many(keys)
     # Another process may take a free slot between the read and our add: try every free one.

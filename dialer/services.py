@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
-from django.db import close_old_connections, connection
+from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
 from accounts.models import Extension
@@ -37,7 +37,7 @@ from astitray.faults import (
     RateLimited,
 )
 from dialer import callerid, limits, numbers
-from dialer.models import Call
+from dialer.models import Call, CallLogStatus
 from dialer.rewrite import RewriteError, RewriteResult
 from drivers import registry
 from drivers import services as drivers
@@ -53,7 +53,7 @@ from drivers.models import PbxServer
 
 logger = logging.getLogger(__name__)
 
-Status = Call.Status
+Status = CallLogStatus
 FINAL = frozenset({Status.ANSWERED, Status.NO_ANSWER, Status.BUSY, Status.FAILED, Status.DENIED})
 # A queued call whose outcome has not come this long after its ring and network timeouts is unknown.
 OUTCOME_GRACE_S = 60
@@ -297,9 +297,6 @@ def record_outcome(reference: str, status: CallStatus, reason: str) -> None:
     yet on any row (a driver with its own references, faster than
     ``originate()`` returning) is kept for :func:`dial` to apply.
     """
-    if not connection.in_atomic_block:
-        # A reader thread holds its connection for ever: drop it if broken or too old.
-        close_old_connections()
     try:
         target = Status(status.value)
     except ValueError:
@@ -307,30 +304,37 @@ def record_outcome(reference: str, status: CallStatus, reason: str) -> None:
         return
     if target == Status.QUEUED:
         return
-    calls = _calls_of_reference(reference)
-    if calls is None:
-        cache.set(_PENDING_OUTCOME_PREFIX + reference, (target.value, reason), timeout=600)
-        return
-    if _move(calls, target, reason):
-        logger.info("call %s ended %s (%s)", reference, target, reason)
-    else:
-        logger.debug("call %s: outcome %s arrived after its final status", reference, target)
-
-
-def _calls_of_reference(reference: str):
-    """The rows of ``reference`` (a QuerySet), or None when no row has it yet."""
     try:
-        call_id = uuid.UUID(reference)
+        _record_outcome(reference, target, reason)
+    except (InterfaceError, OperationalError):
+        if connection.in_atomic_block:
+            raise
+        # A driver's thread keeps its connection for ever: after the database went away,
+        # start afresh once.
+        logger.warning("call %s: the database connection failed; reconnecting", reference)
+        connection.close()
+        _record_outcome(reference, target, reason)
+
+
+def _record_outcome(reference: str, target: CallLogStatus, reason: str) -> None:
+    moved = 0
+    try:
+        call_id: uuid.UUID | None = uuid.UUID(reference)
     except ValueError:
-        pass
-    else:
-        by_id = Call.objects.filter(call_id=call_id)
-        if by_id.exists():
-            return by_id
-    if not reference:
-        return None
-    by_reference = Call.objects.filter(reference=reference[:128])
-    return by_reference if by_reference.exists() else None
+        call_id = None
+    if call_id is not None:
+        moved = _move(Call.objects.filter(call_id=call_id), target, reason)
+    if not moved and reference:
+        moved = _move(Call.objects.filter(reference=reference[:128]), target, reason)
+    if moved:
+        logger.info("call %s ended %s (%s)", reference, target, reason)
+        return
+    known = Call.objects.filter(call_id=call_id) if call_id is not None else Call.objects.none()
+    if known.exists() or Call.objects.filter(reference=reference[:128]).exists():
+        logger.debug("call %s: outcome %s arrived after its final status", reference, target)
+        return
+    # No row has this reference yet: dial() applies it once the driver's reference is stored.
+    cache.set(_PENDING_OUTCOME_PREFIX + reference, (target.value, reason), timeout=600)
 
 
 def _apply_pending_outcome(reference: str) -> None:
