@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from dialer.rewrite import Rule, RuleError, check_rule
+from dialer.rule_cache import RuleQuerySet
 from drivers.models import PbxServer
 from drivers.validators import validate_no_control_characters, validate_regex
 
@@ -49,6 +50,8 @@ class RewriteRule(models.Model):
     enabled = models.BooleanField(default=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
+
+    objects = RuleQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "pk"]
@@ -106,6 +109,8 @@ class NumberRule(models.Model):
     enabled = models.BooleanField(default=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
+
+    objects = RuleQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "pk"]

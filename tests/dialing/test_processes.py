@@ -28,7 +28,19 @@ PbxServer.objects.create(name="Asterisk", driver="asterisk_ami", host="127.0.0.1
 """
 
 
-def test_the_rate_limit_holds_across_two_servers_sharing_redis(tmp_path):
+DENY_PREMIUM = """
+from dialer.models import NumberRule
+NumberRule.objects.create(pattern="^0089", action="deny")
+"""
+
+
+def fault_code(call, *params) -> int:
+    with pytest.raises(xmlrpc.client.Fault) as caught:
+        call(*params)
+    return caught.value.faultCode
+
+
+def test_limits_guard_and_rules_hold_across_two_servers_sharing_redis(tmp_path):
     database_url = f"sqlite:///{tmp_path}/shared.sqlite3"
     with RedisServer() as redis:
         env = {"SECRET_KEY": "x" * 60, "CACHE_URL": redis.url, "ASTITRAY_RATE_LIMIT": "4"}
@@ -40,15 +52,21 @@ def test_the_rate_limit_holds_across_two_servers_sharing_redis(tmp_path):
             for n in range(2):
                 first.proxy("alice", PASSWORD).dialer.dial(f"01 23 45 67 0{n}")
                 second.proxy("alice", PASSWORD).dialer.dial(f"01 23 45 68 0{n}")
-            with pytest.raises(xmlrpc.client.Fault) as caught:
-                first.proxy("alice", PASSWORD).dialer.dial("01 23 45 69 00")
-            assert caught.value.faultCode == -32086
+            assert fault_code(first.proxy("alice", PASSWORD).dialer.dial, "01 23 45 69 00") == -32086
             # The double-click guard is shared too: the second server answers the first one's call.
             again = second.proxy("alice", PASSWORD).dialer.dial("01 23 45 67 00")
             assert again["status"] == "answered"
             history = second.proxy("alice", PASSWORD).dialer.history()
             assert len(history) == 4
             assert again["call_id"] in {h["call_id"] for h in history}
+
+            # The rules each server keeps: a rule added by a third process counts at once.
+            premium = "08 99 12 34 56"
+            assert (
+                fault_code(second.proxy("alice", PASSWORD).dialer.dial, premium) == -32086
+            )  # allowed, but...
+            first.manage("shell", "-c", DENY_PREMIUM)
+            assert fault_code(second.proxy("alice", PASSWORD).dialer.dial, premium) == -32087
 
 
 def test_outcomes_land_whichever_worker_placed_the_call(tmp_path):
