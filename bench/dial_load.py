@@ -21,7 +21,7 @@ user, each dial distinct numbers.
 
 Prints its figures on the last line.
 
-    .venv/bin/python -m bench.dial_load [--clients 50] [--seconds 8] [--rounds 2]
+    .venv/bin/python -m bench.dial_load [--clients 50] [--seconds 6] [--rounds 3]
         [--fault-seconds 15] [--drop-every 3] [--workers 4] [--database astitray_bench_dial_load]
 """
 
@@ -31,6 +31,7 @@ import argparse
 import collections
 import contextlib
 import multiprocessing
+import os
 import shutil
 import socket
 import statistics
@@ -134,11 +135,11 @@ def postgres_database(name: str) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def redis_cache() -> Iterator[str]:
-    """A ``CACHE_URL`` on a throwaway redis-server, or local memory when it is not installed."""
+def redis_cache() -> Iterator[tuple[str, int | None]]:
+    """(``CACHE_URL``, pid) of a throwaway redis-server, or local memory when it is not installed."""
     program = shutil.which("redis-server")
     if program is None:
-        yield "locmem://bench"
+        yield "locmem://bench", None
         return
     port = free_port()
     process = subprocess.Popen(
@@ -152,10 +153,51 @@ def redis_cache() -> Iterator[str]:
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
                 break
             time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield f"redis://127.0.0.1:{port}/0", process.pid
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+# --- Server CPU ------------------------------------------------------------------------
+
+
+class ServerCpu:
+    """CPU seconds used by the Astitray side: gunicorn's processes, their PostgreSQL backends, Redis.
+
+    Read from ``/proc`` (Linux). The fake PBX and the clients are left out:
+    a real PBX runs elsewhere. Unlike latencies, this hardly depends on what
+    else the machine is doing.
+    """
+
+    def __init__(self, gunicorn_pid: int, database: str, redis_pid: int | None) -> None:
+        self.gunicorn_pid = gunicorn_pid
+        self.backend = f"postgres: postgres {database} "
+        self.redis_pid = redis_pid
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def _ours(self, pid: int, stat: list[str], cmdline: str) -> bool:
+        return (
+            pid in (self.gunicorn_pid, self.redis_pid)
+            or int(stat[1]) == self.gunicorn_pid
+            or (cmdline.startswith(self.backend))
+        )
+
+    def seconds(self) -> float:
+        total = 0.0
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as file:
+                    stat = file.read().rsplit(")", 1)[1].split()
+                with open(f"/proc/{entry}/cmdline", "rb") as file:
+                    cmdline = file.read().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if self._ours(int(entry), stat, cmdline):
+                total += (int(stat[11]) + int(stat[12])) / self.tick
+        return total
 
 
 # --- Clients --------------------------------------------------------------------------
@@ -166,6 +208,7 @@ class Tally:
     """What the clients saw: latencies, accepted call ids, faults by code, transport errors."""
 
     durations: list[float] = field(default_factory=list)
+    cpu_s: float = 0.0
     accepted: list[str] = field(default_factory=list)
     statuses: collections.Counter = field(default_factory=collections.Counter)
     faults: collections.Counter = field(default_factory=collections.Counter)
@@ -179,15 +222,17 @@ class Tally:
             "calls_per_s": len(ordered) / self.elapsed if self.elapsed else 0.0,
             "p50_ms": statistics.median(ordered) * 1000 if ordered else 0.0,
             "p99_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000 if ordered else 0.0,
+            "cpu_ms": self.cpu_s / len(ordered) * 1000 if ordered else 0.0,
         }
 
 
 class Clients:
     """One thread per user, each with its own counter of distinct numbers."""
 
-    def __init__(self, server: LiveServer, count: int) -> None:
+    def __init__(self, server: LiveServer, count: int, cpu: ServerCpu) -> None:
         self.proxies = [server.proxy(f"bench{n:02d}", PASSWORD) for n in range(count)]
         self.counters = [0] * count
+        self.cpu = cpu
 
     def number(self, client: int) -> str:
         self.counters[client] += 1
@@ -205,12 +250,14 @@ class Clients:
         threads = [threading.Thread(target=client, args=(n,)) for n in range(len(self.proxies))]
         for thread in threads:
             thread.start()
+        cpu_before = self.cpu.seconds()
         began = time.monotonic()
         stop_at.append(began + seconds)
         start.wait()
         for thread in threads:
             thread.join()
         tally.elapsed += time.monotonic() - began
+        tally.cpu_s += self.cpu.seconds() - cpu_before
 
     def call(self, n: int, procedure: str, tally: Tally) -> None:
         proxy = self.proxies[n]
@@ -291,14 +338,17 @@ def check(database_url: str, tallies: list[Tally], originates: list[str]) -> tup
 
 
 def fmt(stats: dict[str, float]) -> str:
-    return f"{stats['calls_per_s']:.0f}/s p50 {stats['p50_ms']:.1f} ms p99 {stats['p99_ms']:.1f} ms"
+    return (
+        f"{stats['calls_per_s']:.0f}/s p50 {stats['p50_ms']:.1f} ms p99 {stats['p99_ms']:.1f} ms "
+        f"server CPU {stats['cpu_ms']:.2f} ms/call"
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--seconds", type=float, default=8.0, help="per procedure and round")
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=6.0, help="per procedure and round")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--fault-seconds", type=float, default=15.0)
     parser.add_argument("--drop-every", type=float, default=3.0, help="seconds between the PBX's drops")
     parser.add_argument("--workers", type=int, default=4)
@@ -309,7 +359,7 @@ def main() -> int:
 
     with (
         postgres_database(args.database) as database_url,
-        redis_cache() as cache_url,
+        redis_cache() as (cache_url, redis_pid),
         fake_pbx() as pbx,
     ):
         port = pbx.recv()
@@ -321,7 +371,9 @@ def main() -> int:
         }
         with LiveServer(env=env, workers=args.workers, database_url=database_url) as server:
             server.manage("shell", "-c", SETUP.format(port=port, clients=args.clients, password=PASSWORD))
-            clients = Clients(server, args.clients)
+            assert server.process is not None
+            cpu = ServerCpu(server.process.pid, args.database, redis_pid)
+            clients = Clients(server, args.clients, cpu)
             warm = Tally()
             clients.run("whoami", 1.0, warm)
             clients.run("dial", 1.0, warm)  # every worker logs in to the PBX
@@ -350,8 +402,9 @@ def main() -> int:
     print(
         f"{args.clients} clients, {args.workers} workers, PostgreSQL, {cache_url.split(':')[0]} cache: "
         f"dialer.dial {fmt(d)} | accounts.whoami {fmt(w)} | "
-        f"dial/whoami p50 {d['p50_ms'] / w['p50_ms']:.2f}x, "
-        f"throughput {w['calls_per_s'] / d['calls_per_s']:.2f}x (target <= 2) | with drops every "
+        f"dial/whoami: p50 {d['p50_ms'] / w['p50_ms']:.2f}x, "
+        f"1/throughput {w['calls_per_s'] / d['calls_per_s']:.2f}x, "
+        f"server CPU {d['cpu_ms'] / w['cpu_ms']:.2f}x (target <= 2) | with drops every "
         f"{args.drop_every:g} s: {counts['accepted']} accepted dials, {counts['rows']} rows, "
         f"{counts['lost']} lost, {counts['duplicate_rows']} duplicate rows, "
         f"{counts['duplicate_originates']} duplicate originates, {counts['not_final']} not final "
