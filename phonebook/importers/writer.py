@@ -1,0 +1,327 @@
+"""Writing imported contacts: batches, idempotence, --prune, all or nothing.
+
+The whole import is one database transaction: a failure anywhere (the
+source goes away, bad data, Ctrl-C) rolls everything back, and a dry run is
+the same import rolled back at the end, so that its counts are exact.
+Memory stays bounded: records are consumed as the source streams them, in
+batches; the keys seen so far live in a temporary table of the database,
+not in Python.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+
+import phonenumbers
+from django.db import DatabaseError, connection, transaction
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+
+from phonebook.importers.records import LABELS, ContactRecord, ImportFailed
+from phonebook.models import Contact, PhoneNumber, join_search_digits
+from phonebook.numbers import to_e164
+from phonebook.text import clean, digits_of
+
+logger = logging.getLogger(__name__)
+
+SEEN_TABLE = "phonebook_import_seen"
+_TEXT_FIELDS = ("name", "company", "department", "title", "email")
+_MAX_LENGTHS = {name: Contact._meta.get_field(name).max_length for name in _TEXT_FIELDS}
+_MAX_RAW = PhoneNumber._meta.get_field("raw").max_length
+
+
+@dataclass
+class ImportOptions:
+    source: str  # Contact.Source, never "manual"
+    source_name: str
+    country: str
+    prune: bool = False
+    dry_run: bool = False
+    keep_without_number: bool = False
+    batch_size: int = 500
+
+
+@dataclass
+class ImportCounts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    skipped: int = 0
+    duplicates: int = 0
+    read: int = 0
+
+    def summary(self, dry_run: bool) -> str:
+        verb = "would be " if dry_run else ""
+        return (
+            f"{self.read} read: {self.created} {verb}created, {self.updated} {verb}updated, "
+            f"{self.unchanged} unchanged, {self.removed} {verb}removed, "
+            f"{self.skipped} skipped (no name or no number), {self.duplicates} duplicates skipped"
+        )
+
+
+@dataclass
+class _Prepared:
+    record: ContactRecord
+    key: str
+    explicit_key: bool
+    source_hash: str
+    fingerprint: str
+    fields: dict[str, str]
+    numbers: list[tuple[str, str, str, str]] = field(default_factory=list)  # label, raw, e164, digits
+
+
+def _batches(records: Iterable[ContactRecord], size: int) -> Iterator[list[ContactRecord]]:
+    iterator = iter(records)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+class ContactImport:
+    """Runs one import. ``progress(records_read)`` is called after each batch;
+    ``report(line)`` receives one line per created, updated or removed contact."""
+
+    def __init__(
+        self,
+        options: ImportOptions,
+        progress: Callable[[int], None] | None = None,
+        report: Callable[[str], None] | None = None,
+    ) -> None:
+        if options.source == Contact.Source.MANUAL or options.source not in Contact.Source.values:
+            raise ValueError(f"not an import source: {options.source!r}")
+        if not options.source_name or len(options.source_name) > 100:
+            raise ImportFailed("the source name must be 1 to 100 characters long")
+        self.options = options
+        self.progress = progress
+        self.report = report
+        self.counts = ImportCounts()
+        self.library = phonenumbers.__version__
+
+    # --- the run ----------------------------------------------------------------
+
+    def run(self, records: Iterable[ContactRecord]) -> ImportCounts:
+        """Import every record; returns the counts. Raises ImportFailed (nothing changed)."""
+        try:
+            with transaction.atomic():
+                self._create_seen_table()
+                for batch in _batches(records, self.options.batch_size):
+                    self._write(batch)
+                    if self.progress is not None:
+                        self.progress(self.counts.read)
+                if self.options.prune:
+                    self._prune()
+                self._drop_seen_table()
+                if self.options.dry_run:
+                    transaction.set_rollback(True)
+        finally:
+            if connection.vendor == "mysql":
+                # MySQL's temporary tables are not transactional: gone on rollback too.
+                try:
+                    with connection.cursor() as cursor:
+                        cursor.execute(f"DROP TEMPORARY TABLE IF EXISTS {SEEN_TABLE}")
+                except DatabaseError:  # the connection itself failed: its session (and table) is gone
+                    pass
+        return self.counts
+
+    def _create_seen_table(self) -> None:
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    f"CREATE TEMPORARY TABLE {SEEN_TABLE} (source_hash varchar(64) PRIMARY KEY) ON COMMIT DROP"
+                )
+            elif connection.vendor == "mysql":
+                cursor.execute(f"DROP TEMPORARY TABLE IF EXISTS {SEEN_TABLE}")
+                cursor.execute(
+                    f"CREATE TEMPORARY TABLE {SEEN_TABLE} "
+                    "(source_hash CHAR(64) CHARACTER SET ascii COLLATE ascii_bin PRIMARY KEY)"
+                )
+            else:
+                cursor.execute(f"DROP TABLE IF EXISTS temp.{SEEN_TABLE}")
+                cursor.execute(f"CREATE TEMPORARY TABLE {SEEN_TABLE} (source_hash varchar(64) PRIMARY KEY)")
+
+    def _drop_seen_table(self) -> None:
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS temp.{SEEN_TABLE}")
+
+    # --- one batch --------------------------------------------------------------
+
+    def _prepare(self, record: ContactRecord) -> _Prepared | None:
+        """Clean and check one record; None when it is skipped. Raises ImportFailed on bad data."""
+        where = record.where or "a record"
+        values = {name: clean(getattr(record, name) or "") for name in _TEXT_FIELDS}
+        if not values["name"]:
+            values["name"] = values["company"] or values["email"]
+        for name, value in values.items():
+            if len(value) > _MAX_LENGTHS[name]:
+                raise ImportFailed(f"{where}: the {name} is longer than {_MAX_LENGTHS[name]} characters")
+        numbers: list[tuple[str, str, str, str]] = []
+        seen_digits: set[str] = set()
+        for number in record.numbers:
+            raw = clean(number.raw)
+            digits = digits_of(raw)
+            if not digits or digits in seen_digits:
+                continue  # "n/a", "-", or the same number under another attribute
+            if len(raw) > _MAX_RAW:
+                raise ImportFailed(f"{where}: the number {raw[:20]!r}… is longer than {_MAX_RAW} characters")
+            if number.label not in LABELS:
+                raise ImportFailed(f"{where}: unknown number label {number.label!r}")
+            seen_digits.add(digits)
+            numbers.append((number.label, raw, to_e164(raw, self.options.country), digits))
+        if not values["name"] or (not numbers and not self.options.keep_without_number):
+            return None
+        key = clean(record.key)
+        explicit = bool(key)
+        if not explicit:
+            key = "auto:" + "|".join(values[name].casefold() for name in ("name", "company", "email"))
+        fingerprint = hashlib.sha256(
+            json.dumps(
+                [values, [n[:2] for n in numbers], self.options.country, self.library, key], ensure_ascii=False
+            ).encode()
+        ).hexdigest()
+        return _Prepared(
+            record=record,
+            key=key,
+            explicit_key=explicit,
+            source_hash=hashlib.sha256(key.encode()).hexdigest(),
+            fingerprint=fingerprint,
+            fields=values,
+            numbers=numbers,
+        )
+
+    def _write(self, batch: list[ContactRecord]) -> None:
+        self.counts.read += len(batch)
+        prepared: dict[str, _Prepared] = {}
+        for record in batch:
+            item = self._prepare(record)
+            if item is None:
+                self.counts.skipped += 1
+                continue
+            if item.source_hash in prepared:
+                self._duplicate(item, prepared[item.source_hash].record.where)
+                continue
+            prepared[item.source_hash] = item
+        if not prepared:
+            return
+        with connection.cursor() as cursor:
+            placeholders = ", ".join(["%s"] * len(prepared))
+            cursor.execute(
+                f"SELECT source_hash FROM {SEEN_TABLE} WHERE source_hash IN ({placeholders})",  # noqa: S608
+                list(prepared),
+            )
+            for (source_hash,) in cursor.fetchall():
+                self._duplicate(prepared.pop(source_hash), "earlier")
+            if not prepared:
+                return
+            cursor.executemany(f"INSERT INTO {SEEN_TABLE} (source_hash) VALUES (%s)", [(h,) for h in prepared])  # noqa: S608
+
+        existing = dict(
+            Contact.objects.filter(
+                source=self.options.source, source_name=self.options.source_name, source_hash__in=list(prepared)
+            ).values_list("source_hash", "id")
+        )
+        fingerprints = dict(Contact.objects.filter(id__in=existing.values()).values_list("id", "fingerprint"))
+        to_create: list[_Prepared] = []
+        to_update: list[tuple[int, _Prepared]] = []
+        for source_hash, item in prepared.items():
+            contact_id = existing.get(source_hash)
+            if contact_id is None:
+                to_create.append(item)
+            elif fingerprints[contact_id] == item.fingerprint:
+                self.counts.unchanged += 1
+            else:
+                to_update.append((contact_id, item))
+        self._create(to_create)
+        self._update(to_update)
+
+    def _duplicate(self, item: _Prepared, first_where: str) -> None:
+        if item.explicit_key:
+            raise ImportFailed(
+                f"{item.record.where or 'a record'}: key {item.key!r} appears twice (first {first_where}); "
+                "each contact needs its own key"
+            )
+        self.counts.duplicates += 1
+
+    def _contact(self, item: _Prepared, contact_id: int | None = None) -> Contact:
+        contact = Contact(
+            id=contact_id,
+            source=self.options.source,
+            source_name=self.options.source_name,
+            source_key=item.key,
+            source_hash=item.source_hash,
+            fingerprint=item.fingerprint,
+            search_digits=join_search_digits((raw, e164) for _label, raw, e164, _digits in item.numbers),
+            updated=timezone.now(),
+            **item.fields,
+        )
+        contact.refresh_search_fields()
+        return contact
+
+    def _numbers(self, contact_id: int, item: _Prepared) -> list[PhoneNumber]:
+        return [
+            PhoneNumber(contact_id=contact_id, label=label, raw=raw, e164=e164, digits=digits[:64])
+            for label, raw, e164, digits in item.numbers
+        ]
+
+    def _create(self, items: list[_Prepared]) -> None:
+        if not items:
+            return
+        contacts = Contact.objects.bulk_create([self._contact(item) for item in items])
+        numbers: list[PhoneNumber] = []
+        for contact, item in zip(contacts, items, strict=True):
+            numbers.extend(self._numbers(contact.pk, item))
+            self._report("+", item)
+        PhoneNumber.objects.bulk_create(numbers)
+        self.counts.created += len(items)
+
+    def _update(self, items: list[tuple[int, _Prepared]]) -> None:
+        if not items:
+            return
+        contacts = [self._contact(item, contact_id) for contact_id, item in items]
+        Contact.objects.bulk_update(
+            contacts,
+            [
+                *_TEXT_FIELDS,
+                "source_key",
+                "fingerprint",
+                "sort_name",
+                "search_org",
+                "search_digits",
+                "updated",
+            ],
+        )
+        PhoneNumber.objects.filter(contact_id__in=[contact_id for contact_id, _ in items]).delete()
+        numbers: list[PhoneNumber] = []
+        for contact_id, item in items:
+            numbers.extend(self._numbers(contact_id, item))
+            self._report("~", item)
+        PhoneNumber.objects.bulk_create(numbers)
+        self.counts.updated += len(items)
+
+    def _report(self, sign: str, item: _Prepared) -> None:
+        if self.report is not None:
+            self.report(f"{sign} {item.fields['name']} ({item.key})")
+
+    # --- prune ------------------------------------------------------------------
+
+    def _prune(self) -> None:
+        """Remove the contacts of this source that the import did not see (never other sources)."""
+        gone = Contact.objects.filter(source=self.options.source, source_name=self.options.source_name).exclude(
+            source_hash__in=RawSQL(f"SELECT source_hash FROM {SEEN_TABLE}", [])  # noqa: S611
+        )
+        if self.report is not None:
+            for name, key in gone.values_list("name", "source_key").iterator(chunk_size=1000):
+                self.report(f"- {name} ({key})")
+        PhoneNumber.objects.filter(contact_id__in=gone.values("id")).delete()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM phonebook_contact WHERE source = %s AND source_name = %s "
+                f"AND source_hash NOT IN (SELECT source_hash FROM {SEEN_TABLE})",  # noqa: S608
+                [self.options.source, self.options.source_name],
+            )
+            self.counts.removed = cursor.rowcount
