@@ -57,9 +57,9 @@ def test_it_imports_more_entries_than_the_size_limit_and_the_api_finds_them(dire
     assert xmlrpc_call(client, "phonebook.lookup", "0142690033", auth=alice_auth)["name"] == "Øyvind O'Brien 33"
     assert xmlrpc_call(client, "phonebook.lookup", "+33 1 42 68 00 07", auth=alice_auth) == {}  # no phone
     assert [c["name"] for c in xmlrpc_call(client, "phonebook.search", "nguyen", 3, auth=alice_auth)] == [
+        "Ana Nguyễn 179",
         "Ana Nguyễn 79",
-        "Anne-Marie Nguyễn 75",
-        "François Nguyễn 78",
+        "Anne-Marie Nguyễn 75",  # 175 has no phone
     ]
 
 
