@@ -98,7 +98,7 @@ class MysqlEngine(Engine):
         condition = Q()
         if long_words:
             against = " ".join(f"+{word}*" for word in long_words)
-            condition &= Q(_raw_filter(f"MATCH ({columns}) AGAINST (%s IN BOOLEAN MODE)", [against]))
+            condition &= Q(_raw_filter(f"MATCH ({columns}) AGAINST (%s IN BOOLEAN MODE) > 0", [against]))
         for word in words:
             if len(word) < _MYSQL_MIN_TOKEN:
                 # Too short for the FULLTEXT index: a word start in the folded text.

@@ -130,24 +130,25 @@ class ContactImport:
 
     def _create_seen_table(self) -> None:
         with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute(
-                    f"CREATE TEMPORARY TABLE {SEEN_TABLE} (source_hash varchar(64) PRIMARY KEY) ON COMMIT DROP"
-                )
-            elif connection.vendor == "mysql":
+            if connection.vendor == "mysql":
                 cursor.execute(f"DROP TEMPORARY TABLE IF EXISTS {SEEN_TABLE}")
                 cursor.execute(
                     f"CREATE TEMPORARY TABLE {SEEN_TABLE} "
                     "(source_hash CHAR(64) CHARACTER SET ascii COLLATE ascii_bin PRIMARY KEY)"
                 )
             else:
-                cursor.execute(f"DROP TABLE IF EXISTS temp.{SEEN_TABLE}")
+                # Created and dropped inside the transaction: a rollback takes it away too.
+                cursor.execute(f"DROP TABLE IF EXISTS {self._temp_schema()}{SEEN_TABLE}")
                 cursor.execute(f"CREATE TEMPORARY TABLE {SEEN_TABLE} (source_hash varchar(64) PRIMARY KEY)")
 
     def _drop_seen_table(self) -> None:
-        if connection.vendor == "sqlite":
+        if connection.vendor != "mysql":
             with connection.cursor() as cursor:
-                cursor.execute(f"DROP TABLE IF EXISTS temp.{SEEN_TABLE}")
+                cursor.execute(f"DROP TABLE IF EXISTS {self._temp_schema()}{SEEN_TABLE}")
+
+    @staticmethod
+    def _temp_schema() -> str:
+        return {"sqlite": "temp.", "postgresql": "pg_temp."}.get(connection.vendor, "")
 
     # --- one batch --------------------------------------------------------------
 

@@ -19,4 +19,4 @@ def uninstall(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [("phonebook", "0001_contacts")]
 
-    operations = [migrations.RunPython(install, uninstall, elidable=False)]
+    operations = [migrations.RunPython(install, uninstall, atomic=False, elidable=False)]

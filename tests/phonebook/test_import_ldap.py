@@ -32,6 +32,8 @@ def run(server: Slapd, *args: str, **options) -> str:
     return out.getvalue()
 
 
+# transaction=True: MariaDB's FULLTEXT index only sees committed rows.
+@pytest.mark.django_db(transaction=True)
 def test_it_imports_more_entries_than_the_size_limit_and_the_api_finds_them(directory, client, alice_auth):
     output = run(directory)
     expected = with_phone(260)
