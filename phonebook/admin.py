@@ -51,7 +51,7 @@ class ContactAdmin(admin.ModelAdmin):
     list_display = ("name", "company", "department", numbers, origin, "updated")
     list_filter = ("source", "source_name")
     search_help_text = (
-        'Words in any order, accents ignored ("hel dup" finds Hélène Dupont); digits anywhere in a number.'
+        'Starts of words in any order, accents and case ignored ("jea dup"); digits anywhere in a number.'
     )
     search_fields = ("name",)  # shows the search box; the search itself is get_search_results
     fieldsets = (
