@@ -23,7 +23,7 @@ class PhoneNumberInline(admin.TabularInline):
     def _imported(self, obj: Contact | None) -> bool:
         return obj is not None and obj.is_imported
 
-    def has_add_permission(self, request: HttpRequest, obj: Contact | None = None) -> bool:  # type: ignore[override]
+    def has_add_permission(self, request: HttpRequest, obj: Contact | None = None) -> bool:
         return not self._imported(obj) and super().has_add_permission(request, obj)
 
     def has_change_permission(self, request: HttpRequest, obj: Contact | None = None) -> bool:

@@ -35,7 +35,7 @@ class Contact(models.Model):
     )
     # sha256 of source_key: the unique key within the source (NULL for contacts entered by hand,
     # so that they never collide). A hash keeps the index small and case-exact on every engine.
-    source_hash = models.CharField(max_length=64, null=True, blank=True, editable=False)
+    source_hash = models.CharField(max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001
     # sha256 of the imported data: an import that brings the same data changes nothing.
     fingerprint = models.CharField(max_length=64, blank=True, editable=False)
     # Folded copies for searching (phonebook.text.fold): kept by save() and by the importers.
@@ -57,6 +57,10 @@ class Contact(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        self.refresh_search_fields()
+        super().save(*args, **kwargs)
+
     @property
     def is_imported(self) -> bool:
         return self.source != self.Source.MANUAL
@@ -71,10 +75,6 @@ class Contact(models.Model):
         self.search_digits = join_search_digits((n.raw, n.e164) for n in self.numbers.all())
         if save:
             Contact.objects.filter(pk=self.pk).update(search_digits=self.search_digits)
-
-    def save(self, *args, **kwargs) -> None:
-        self.refresh_search_fields()
-        super().save(*args, **kwargs)
 
 
 def join_search_digits(numbers) -> str:
@@ -98,7 +98,12 @@ class PhoneNumber(models.Model):
     label = models.CharField(max_length=8, choices=Label.choices, default=Label.WORK)
     raw = models.CharField("number", max_length=64, help_text="As written: +44 20 7946 0958, 01 42 68 53 00")
     e164 = models.CharField(
-        "E.164", max_length=20, blank=True, db_index=True, editable=False, help_text="Empty: not a valid number"
+        "E.164",
+        max_length=20,
+        blank=True,
+        db_index=True,
+        editable=False,
+        help_text="Empty: not a valid number",
     )
     digits = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
 
@@ -109,12 +114,12 @@ class PhoneNumber(models.Model):
     def __str__(self) -> str:
         return f"{self.label}: {self.raw}"
 
+    def save(self, *args, **kwargs) -> None:
+        self.normalize()
+        super().save(*args, **kwargs)
+
     def normalize(self, country: str | None = None) -> None:
         """Fill ``e164`` and ``digits`` from ``raw`` (``country``: default ASTITRAY_DEFAULT_COUNTRY)."""
         self.raw = clean(self.raw)
         self.e164 = to_e164(self.raw, country or settings.ASTITRAY_DEFAULT_COUNTRY)
         self.digits = digits_of(self.raw)[:64]
-
-    def save(self, *args, **kwargs) -> None:
-        self.normalize()
-        super().save(*args, **kwargs)

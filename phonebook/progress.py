@@ -9,7 +9,9 @@ from typing import TextIO
 class Progress:
     """``\\r``-rewritten status line: records so far, rate and, when the size is known, a bar."""
 
-    def __init__(self, stream: TextIO, enabled: bool, label: str = "importing", interval: float = 0.2) -> None:
+    def __init__(
+        self, stream: TextIO, enabled: bool, label: str = "importing", interval: float = 0.2
+    ) -> None:
         self.stream = stream
         self.enabled = enabled
         self.label = label

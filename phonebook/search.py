@@ -35,7 +35,7 @@ _TRIGRAM = 3
 
 
 def _raw_filter(sql: str, params: list) -> RawSQL:
-    return RawSQL(sql, params, output_field=BooleanField())
+    return RawSQL(sql, params, output_field=BooleanField())  # noqa: S611 (values are parameters)
 
 
 def _next_prefix(text: str) -> str:
@@ -109,7 +109,11 @@ class MysqlEngine(Engine):
         return condition
 
 
-_ENGINES: dict[str, Engine] = {"sqlite": SqliteEngine(), "postgresql": PostgresEngine(), "mysql": MysqlEngine()}
+_ENGINES: dict[str, Engine] = {
+    "sqlite": SqliteEngine(),
+    "postgresql": PostgresEngine(),
+    "mysql": MysqlEngine(),
+}
 
 
 def engine() -> Engine:
@@ -137,7 +141,9 @@ def _ranks(query: Query, default_country: str) -> Iterator[QuerySet]:
     if query.text:
         yield base.filter(sort_name=query.text)
         yield base.filter(
-            sort_name__gte=query.text, sort_name__lt=_next_prefix(query.text), sort_name__startswith=query.text
+            sort_name__gte=query.text,
+            sort_name__lt=_next_prefix(query.text),
+            sort_name__startswith=query.text,
         )
     yield base.filter(db.words(query.words, name_only=True) & number_filter)
     yield base.filter(db.words(query.words, name_only=False) & number_filter)

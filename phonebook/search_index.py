@@ -68,7 +68,8 @@ POSTGRES_TSVECTOR = (
     "setweight(to_tsvector('simple'::regconfig, search_org), 'B')"
 )
 POSTGRES_INSTALL = [
-    f"ALTER TABLE phonebook_contact ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ({POSTGRES_TSVECTOR}) STORED",
+    "ALTER TABLE phonebook_contact ADD COLUMN search_vector tsvector "
+    f"GENERATED ALWAYS AS ({POSTGRES_TSVECTOR}) STORED",
     "CREATE INDEX phonebook_contact_search_vector ON phonebook_contact USING gin (search_vector)",
     "CREATE INDEX phonebook_contact_digits_trgm ON phonebook_contact USING gin (search_digits gin_trgm_ops)",
 ]

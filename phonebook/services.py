@@ -77,6 +77,7 @@ def contact_as_dict(contact: Contact) -> dict:
         "title": contact.title,
         "email": contact.email,
         "numbers": [
-            {"label": number.label, "number": number.raw, "e164": number.e164} for number in contact.numbers.all()
+            {"label": number.label, "number": number.raw, "e164": number.e164}
+            for number in contact.numbers.all()
         ],
     }

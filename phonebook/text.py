@@ -2,7 +2,7 @@
 
 The same folding is applied to what is stored (``Contact.sort_name``,
 ``Contact.search_org``) and to what people type, so that "Hélène" finds
-"HELENE", "o'brien" finds "O’Brien" and "jean-m" finds "Jean-Marc".
+"HELENE", "o'brien" finds "O-Brien" and "jean-m" finds "Jean-Marc".
 """
 
 from __future__ import annotations
@@ -13,7 +13,18 @@ from dataclasses import dataclass
 
 # Letters that Unicode does not decompose into a base letter and a mark.
 _SPECIAL = str.maketrans(
-    {"ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe", "ı": "i", "ħ": "h", "ŧ": "t"}
+    {
+        "ø": "o",
+        "ł": "l",
+        "đ": "d",
+        "ð": "d",
+        "þ": "th",
+        "æ": "ae",
+        "œ": "oe",
+        "\u0131": "i",
+        "ħ": "h",
+        "ŧ": "t",
+    }
 )
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 _SPACES = re.compile(r"\s+")

@@ -42,7 +42,7 @@ class _CountingReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[override]
+    def readinto(self, buffer) -> int:
         data = self.raw.read(len(buffer))
         buffer[: len(data)] = data
         self.position += len(data)
@@ -150,7 +150,9 @@ def _split_escaped(value: str, separator: str) -> list[str]:
 
 def _split_params(text: str) -> list[str]:
     """Split ``;``-separated parameters, respecting double quotes."""
-    parts, current, quoted = [], [], False
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = False
     for ch in text:
         if ch == '"':
             quoted = not quoted
@@ -183,9 +185,13 @@ def parse_property(line: str) -> _Property | None:
     if "QUOTED-PRINTABLE" in encoding:
         charset = (params.get("CHARSET") or ["utf-8"])[0]
         try:
-            value = quopri.decodestring(value.encode("latin-1", errors="replace")).decode(charset, errors="replace")
+            value = quopri.decodestring(value.encode("latin-1", errors="replace")).decode(
+                charset, errors="replace"
+            )
         except LookupError:
-            value = quopri.decodestring(value.encode("latin-1", errors="replace")).decode("utf-8", errors="replace")
+            value = quopri.decodestring(value.encode("latin-1", errors="replace")).decode(
+                "utf-8", errors="replace"
+            )
     return _Property(name=name, params=params, value=value, types=types)
 
 
@@ -206,8 +212,8 @@ def _unfolded_lines(stream: io.TextIOBase) -> Iterator[tuple[int, str]]:
     pending: list[str] = []
     start = 0
     qp = False
-    for number, line in enumerate(stream, start=1):
-        line = line.rstrip("\r\n")
+    for number, text in enumerate(stream, start=1):
+        line = text.rstrip("\r\n")
         if pending and (line[:1] in (" ", "\t") and not qp):
             pending.append(line[1:])
         elif pending and qp and pending[-1].endswith("="):
@@ -225,7 +231,13 @@ def _unfolded_lines(stream: io.TextIOBase) -> Iterator[tuple[int, str]]:
         yield start, "".join(pending)
 
 
-_TEL_LABELS = (("fax", "fax"), ("cell", "mobile"), ("mobile", "mobile"), ("iphone", "mobile"), ("home", "home"))
+_TEL_LABELS = (
+    ("fax", "fax"),
+    ("cell", "mobile"),
+    ("mobile", "mobile"),
+    ("iphone", "mobile"),
+    ("home", "home"),
+)
 
 
 def tel_label(types: set[str]) -> str:
@@ -300,23 +312,24 @@ def vcard_to_record(props: list[_Property], where: str) -> ContactRecord:
 
 # Known headers (folded) of common exports -> field. Google's "Phone 1 - Value" with
 # "Phone 1 - Type"/"Label" pairs are handled apart.
+_KNOWN_HEADERS = {
+    "name": "name, full name, display name, fn, nom, nom complet",
+    "company": "company, organization, organisation, organization name, organization 1 name, "
+    "societe, entreprise",
+    "department": "department, organization department, organization 1 department, service, departement",
+    "title": "title, job title, organization title, organization 1 title, fonction",
+    "email": "email, e mail, e mail address, primary email, e mail 1 value, mail, email address, courriel",
+    "work": "work, work phone, business phone, business phone 2, company main phone, telephone, phone, "
+    "telephone number, primary phone, telephone professionnel",
+    "mobile": "mobile, mobile phone, mobile number, cell, cellular number, portable",
+    "home": "home, home phone, home phone 2, telephone personnel",
+    "fax": "fax, business fax, fax number, home fax",
+    "other": "other, other phone, pager, pager number, assistant s phone",
+    "key": "key, uid, id",
+}
 CSV_HEADERS: dict[str, str] = {
-    **{h: "name" for h in ("name", "full name", "display name", "fn", "nom", "nom complet")},
-    **{h: "company" for h in ("company", "organization", "organisation", "organization name",
-                              "organization 1 name", "societe", "entreprise")},
-    **{h: "department" for h in ("department", "organization department", "organization 1 department",
-                                 "service", "departement")},
-    **{h: "title" for h in ("title", "job title", "organization title", "organization 1 title", "fonction")},
-    **{h: "email" for h in ("email", "e mail", "e mail address", "primary email", "e mail 1 value", "mail",
-                            "email address", "courriel")},
-    **{h: "work" for h in ("work", "work phone", "business phone", "business phone 2", "company main phone",
-                           "telephone", "phone", "telephone number", "primary phone", "telephone professionnel")},
-    **{h: "mobile" for h in ("mobile", "mobile phone", "mobile number", "cell", "cellular number", "portable")},
-    **{h: "home" for h in ("home", "home phone", "home phone 2", "telephone personnel")},
-    **{h: "fax" for h in ("fax", "business fax", "fax number", "home fax")},
-    **{h: "other" for h in ("other", "other phone", "pager", "pager number", "assistant s phone")},
-    **{h: "key" for h in ("key", "uid", "id")},
-}  # fmt: skip
+    header.strip(): target for target, headers in _KNOWN_HEADERS.items() for header in headers.split(",")
+}
 _PREFERRED = ("display name", "full name", "job title", "organization title", "organization 1 title")
 _GIVEN = ("first name", "given name", "prenom")
 _FAMILY = ("last name", "family name", "surname")
@@ -344,46 +357,53 @@ class CsvLayout:
     family: int | None = None
 
 
+def _apply_overrides(layout: CsvLayout, folded: list[str], overrides: Mapping) -> None:
+    index = {f: i for i, f in reversed(list(enumerate(folded)))}
+    for name, headers in overrides.items():
+        for header in headers:
+            if fold(header) not in index:
+                raise ImportFailed(f"--columns: the file has no column {header!r}")
+        columns = [index[fold(header)] for header in headers]
+        if name in TEXT_FIELDS:
+            layout.fields[name] = columns
+        else:
+            layout.numbers.extend((name, column) for column in columns)
+
+
+def _google_phone(layout: CsvLayout, folded: list[str], column: int, number: str) -> None:
+    for type_header in (f"phone {number} type", f"phone {number} label"):
+        if type_header in folded:
+            layout.typed_numbers.append((column, folded.index(type_header)))
+            return
+    layout.typed_numbers.append((column, -1))
+
+
 def csv_layout(header: list[str], overrides: Mapping) -> CsvLayout:
-    """The layout of a CSV file from its header row and ``--columns`` (ImportFailed when a named header is absent)."""
+    """Which column gives what, from the header and ``--columns``; ImportFailed for a missing column."""
     layout = CsvLayout()
     folded = [fold(h) for h in header]
-    if overrides:
-        index = {f: i for i, f in reversed(list(enumerate(folded)))}
-        for name, headers in overrides.items():
-            for h in headers:
-                if fold(h) not in index:
-                    raise ImportFailed(f"--columns: the file has no column {h!r}")
-            columns = [index[fold(h)] for h in headers]
-            if name in TEXT_FIELDS:
-                layout.fields[name] = columns
-            else:
-                layout.numbers.extend((name, c) for c in columns)
+    _apply_overrides(layout, folded, overrides)
     mapped = {c for cols in layout.fields.values() for c in cols} | {c for _, c in layout.numbers}
     for i, h in enumerate(folded):
+        target = CSV_HEADERS.get(h)
         if i in mapped:
             continue
-        target = CSV_HEADERS.get(h)
-        if target in ("work", "mobile", "home", "fax", "other") and not any(
-            n == target for n in overrides
-        ):
-            layout.numbers.append((target, i))
-        elif target and target not in overrides:
-            layout.fields.setdefault(target, []).append(i)
+        if target and target not in overrides:
+            if target in TEXT_FIELDS:
+                layout.fields.setdefault(target, []).append(i)
+            else:
+                layout.numbers.append((target, i))
         elif h in _GIVEN and layout.given is None:
             layout.given = i
         elif h in _FAMILY and layout.family is None:
             layout.family = i
         elif match := _GOOGLE_PHONE.match(h):
-            for type_header in (f"phone {match.group(1)} type", f"phone {match.group(1)} label"):
-                if type_header in folded:
-                    layout.typed_numbers.append((i, folded.index(type_header)))
-                    break
-            else:
-                layout.typed_numbers.append((i, -1))
+            _google_phone(layout, folded, i, match.group(1))
     for name, columns in layout.fields.items():
         # "Job Title" before Outlook's "Title" (Mr., Dr.), "Display Name" before "Name"...
-        columns.sort(key=lambda c: _PREFERRED.index(folded[c]) if folded[c] in _PREFERRED else len(_PREFERRED))
+        columns.sort(
+            key=lambda c: _PREFERRED.index(folded[c]) if folded[c] in _PREFERRED else len(_PREFERRED)
+        )
         if name == "title" and folded[columns[0]] in _PREFERRED:
             del columns[1:]  # Outlook's "Title" is Mr. or Dr. when a "Job Title" is there
     if not layout.fields.get("name") and layout.given is None and layout.family is None:
@@ -416,7 +436,9 @@ def row_to_record(row: list[str], layout: CsvLayout, where: str) -> ContactRecor
     return record
 
 
-def read_csv(stream: io.TextIOBase, source: str, overrides: Mapping, delimiter: str = "") -> Iterator[ContactRecord]:
+def read_csv(
+    stream: io.TextIOBase, source: str, overrides: Mapping, delimiter: str = ""
+) -> Iterator[ContactRecord]:
     header_line = stream.readline()
     if not header_line.strip():
         raise ImportFailed(f"{source}: empty file (a CSV file starts with a header row)")
@@ -435,7 +457,9 @@ def read_csv(stream: io.TextIOBase, source: str, overrides: Mapping, delimiter: 
         raise ImportFailed(f"{source}, line {reader.line_num + 1}: {exc}") from None
 
 
-def read_file(source: FileSource, file_format: str, overrides: Mapping, delimiter: str = "") -> Iterator[ContactRecord]:
+def read_file(
+    source: FileSource, file_format: str, overrides: Mapping, delimiter: str = ""
+) -> Iterator[ContactRecord]:
     """Records of a vCard or CSV file ("auto": vCard when it starts with BEGIN:VCARD)."""
     if file_format == "auto":
         file_format = "vcard" if source.looks_like_vcard() else "csv"

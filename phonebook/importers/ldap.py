@@ -8,6 +8,7 @@ above all with --prune.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -73,7 +74,9 @@ def entry_key(dn: str, attrs: dict[str, list[bytes]], key_attribute: str) -> str
     return dn.lower()
 
 
-def entry_to_record(dn: str, attrs: dict[str, list[bytes]], mapping: Mapping, key_attribute: str) -> ContactRecord:
+def entry_to_record(
+    dn: str, attrs: dict[str, list[bytes]], mapping: Mapping, key_attribute: str
+) -> ContactRecord:
     """One LDAP entry as a contact record (pure)."""
     lowered = {name.lower(): values for name, values in attrs.items()}
 
@@ -165,17 +168,17 @@ def read_entries(config: LdapConfig) -> Iterator[tuple[str, dict[str, list[bytes
             if cookie is None:
                 if pages == 1:
                     break  # the whole answer fitted: some servers then send no paging control
-                raise ImportFailed(f"the LDAP server {config.uri} stopped paging in the middle of the results")
+                raise ImportFailed(
+                    f"the LDAP server {config.uri} stopped paging in the middle of the results"
+                )
             if not cookie:
                 break
             control.cookie = cookie
     except ldap.LDAPError as exc:
         raise _failure(exc, config) from exc
     finally:
-        try:
+        with contextlib.suppress(ldap.LDAPError):
             conn.unbind_s()
-        except ldap.LDAPError:
-            pass
 
 
 def read_records(config: LdapConfig) -> Iterator[ContactRecord]:

@@ -107,7 +107,7 @@ def _connect(url: str, timeout: int) -> tuple[Any, str]:
     raise ImportFailed("the SQL source must be a postgres:// or mysql:// URL")
 
 
-def _failure(exc: Exception, params: dict) -> ImportFailed:
+def _failure(exc: Exception, params: Any) -> ImportFailed:
     """The driver's message, for the admin, with the password taken out if it was echoed."""
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
     if params.get("PASSWORD"):

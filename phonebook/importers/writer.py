@@ -182,7 +182,8 @@ class ContactImport:
             key = "auto:" + "|".join(values[name].casefold() for name in ("name", "company", "email"))
         fingerprint = hashlib.sha256(
             json.dumps(
-                [values, [n[:2] for n in numbers], self.options.country, self.library, key], ensure_ascii=False
+                [values, [n[:2] for n in numbers], self.options.country, self.library, key],
+                ensure_ascii=False,
             ).encode()
         ).hexdigest()
         return _Prepared(
@@ -212,18 +213,23 @@ class ContactImport:
         with connection.cursor() as cursor:
             placeholders = ", ".join(["%s"] * len(prepared))
             cursor.execute(
-                f"SELECT source_hash FROM {SEEN_TABLE} WHERE source_hash IN ({placeholders})",  # noqa: S608
+                "SELECT source_hash FROM phonebook_import_seen WHERE source_hash IN (" + placeholders + ")",  # noqa: S608 (placeholders only)
                 list(prepared),
             )
             for (source_hash,) in cursor.fetchall():
                 self._duplicate(prepared.pop(source_hash), "earlier")
             if not prepared:
                 return
-            cursor.executemany(f"INSERT INTO {SEEN_TABLE} (source_hash) VALUES (%s)", [(h,) for h in prepared])  # noqa: S608
+            cursor.executemany(
+                "INSERT INTO phonebook_import_seen (source_hash) VALUES (%s)",
+                [(h,) for h in prepared],
+            )
 
         existing = dict(
             Contact.objects.filter(
-                source=self.options.source, source_name=self.options.source_name, source_hash__in=list(prepared)
+                source=self.options.source,
+                source_name=self.options.source_name,
+                source_hash__in=list(prepared),
             ).values_list("source_hash", "id")
         )
         fingerprints = dict(Contact.objects.filter(id__in=existing.values()).values_list("id", "fingerprint"))
@@ -312,9 +318,9 @@ class ContactImport:
 
     def _prune(self) -> None:
         """Remove the contacts of this source that the import did not see (never other sources)."""
-        gone = Contact.objects.filter(source=self.options.source, source_name=self.options.source_name).exclude(
-            source_hash__in=RawSQL(f"SELECT source_hash FROM {SEEN_TABLE}", [])  # noqa: S611
-        )
+        gone = Contact.objects.filter(
+            source=self.options.source, source_name=self.options.source_name
+        ).exclude(source_hash__in=RawSQL("SELECT source_hash FROM phonebook_import_seen", []))
         if self.report is not None:
             for name, key in gone.values_list("name", "source_key").iterator(chunk_size=1000):
                 self.report(f"- {name} ({key})")
@@ -322,7 +328,7 @@ class ContactImport:
         with connection.cursor() as cursor:
             cursor.execute(
                 "DELETE FROM phonebook_contact WHERE source = %s AND source_name = %s "
-                f"AND source_hash NOT IN (SELECT source_hash FROM {SEEN_TABLE})",  # noqa: S608
+                "AND source_hash NOT IN (SELECT source_hash FROM phonebook_import_seen)",
                 [self.options.source, self.options.source_name],
             )
             self.counts.removed = cursor.rowcount

@@ -30,7 +30,9 @@ class ImportCommand(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         common = parser.add_argument_group("every import")
         common.add_argument(
-            "--dry-run", action="store_true", help="do everything, report what would change, then change nothing"
+            "--dry-run",
+            action="store_true",
+            help="do everything, report what would change, then change nothing",
         )
         common.add_argument(
             "--prune",
@@ -99,4 +101,6 @@ class ImportCommand(BaseCommand):
             progress.close()
         if verbosity >= 1:
             prefix = "dry run, nothing was changed: " if import_options.dry_run else ""
-            self.stdout.write(f"{prefix}{import_options.source_name}: {counts.summary(import_options.dry_run)}")
+            self.stdout.write(
+                f"{prefix}{import_options.source_name}: {counts.summary(import_options.dry_run)}"
+            )

@@ -5,52 +5,130 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Contact',
+            name="Contact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('company', models.CharField(blank=True, max_length=200)),
-                ('department', models.CharField(blank=True, max_length=200)),
-                ('title', models.CharField(blank=True, max_length=200)),
-                ('email', models.CharField(blank=True, max_length=254, verbose_name='e-mail')),
-                ('source', models.CharField(choices=[('manual', 'entered by hand'), ('ldap', 'LDAP directory'), ('sql', 'SQL database'), ('file', 'vCard or CSV file')], default='manual', editable=False, max_length=16)),
-                ('source_name', models.CharField(blank=True, editable=False, help_text='Which import brought this contact (--source-name); empty for contacts entered by hand.', max_length=100)),
-                ('source_key', models.TextField(blank=True, editable=False, help_text='What identifies it in its source: entryUUID, DN, row key, UID.')),
-                ('source_hash', models.CharField(blank=True, editable=False, max_length=64, null=True)),
-                ('fingerprint', models.CharField(blank=True, editable=False, max_length=64)),
-                ('sort_name', models.CharField(default='', editable=False, max_length=255)),
-                ('search_org', models.TextField(blank=True, default='', editable=False)),
-                ('search_digits', models.TextField(blank=True, default='', editable=False)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('updated', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("company", models.CharField(blank=True, max_length=200)),
+                ("department", models.CharField(blank=True, max_length=200)),
+                ("title", models.CharField(blank=True, max_length=200)),
+                ("email", models.CharField(blank=True, max_length=254, verbose_name="e-mail")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("manual", "entered by hand"),
+                            ("ldap", "LDAP directory"),
+                            ("sql", "SQL database"),
+                            ("file", "vCard or CSV file"),
+                        ],
+                        default="manual",
+                        editable=False,
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "source_name",
+                    models.CharField(
+                        blank=True,
+                        editable=False,
+                        help_text="Which import brought this contact (--source-name); empty for contacts entered by hand.",
+                        max_length=100,
+                    ),
+                ),
+                (
+                    "source_key",
+                    models.TextField(
+                        blank=True,
+                        editable=False,
+                        help_text="What identifies it in its source: entryUUID, DN, row key, UID.",
+                    ),
+                ),
+                ("source_hash", models.CharField(blank=True, editable=False, max_length=64, null=True)),
+                ("fingerprint", models.CharField(blank=True, editable=False, max_length=64)),
+                ("sort_name", models.CharField(default="", editable=False, max_length=255)),
+                ("search_org", models.TextField(blank=True, default="", editable=False)),
+                ("search_digits", models.TextField(blank=True, default="", editable=False)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                ("updated", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['sort_name', 'id'],
-                'indexes': [models.Index(fields=['sort_name', 'id'], name='phonebook_contact_sort_name')],
-                'constraints': [models.UniqueConstraint(fields=('source', 'source_name', 'source_hash'), name='phonebook_contact_unique_source_key')],
+                "ordering": ["sort_name", "id"],
+                "indexes": [models.Index(fields=["sort_name", "id"], name="phonebook_contact_sort_name")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("source", "source_name", "source_hash"),
+                        name="phonebook_contact_unique_source_key",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PhoneNumber',
+            name="PhoneNumber",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('label', models.CharField(choices=[('work', 'work'), ('mobile', 'mobile'), ('home', 'home'), ('fax', 'fax'), ('other', 'other')], default='work', max_length=8)),
-                ('raw', models.CharField(help_text='As written: +44 20 7946 0958, 01 42 68 53 00', max_length=64, verbose_name='number')),
-                ('e164', models.CharField(blank=True, db_index=True, editable=False, help_text='Empty: not a valid number', max_length=20, verbose_name='E.164')),
-                ('digits', models.CharField(blank=True, db_index=True, editable=False, max_length=64)),
-                ('contact', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='numbers', to='phonebook.contact')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "label",
+                    models.CharField(
+                        choices=[
+                            ("work", "work"),
+                            ("mobile", "mobile"),
+                            ("home", "home"),
+                            ("fax", "fax"),
+                            ("other", "other"),
+                        ],
+                        default="work",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "raw",
+                    models.CharField(
+                        help_text="As written: +44 20 7946 0958, 01 42 68 53 00",
+                        max_length=64,
+                        verbose_name="number",
+                    ),
+                ),
+                (
+                    "e164",
+                    models.CharField(
+                        blank=True,
+                        db_index=True,
+                        editable=False,
+                        help_text="Empty: not a valid number",
+                        max_length=20,
+                        verbose_name="E.164",
+                    ),
+                ),
+                ("digits", models.CharField(blank=True, db_index=True, editable=False, max_length=64)),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="numbers",
+                        to="phonebook.contact",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'phone number',
-                'ordering': ['id'],
+                "verbose_name": "phone number",
+                "ordering": ["id"],
             },
         ),
     ]

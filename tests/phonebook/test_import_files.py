@@ -25,7 +25,13 @@ def run(path: Path | str, *args: str) -> str:
 
 def contacts() -> dict[str, tuple]:
     return {
-        c.name: (c.company, c.department, c.title, c.email, [(n.label, n.raw, n.e164) for n in c.numbers.all()])
+        c.name: (
+            c.company,
+            c.department,
+            c.title,
+            c.email,
+            [(n.label, n.raw, n.e164) for n in c.numbers.all()],
+        )
         for c in Contact.objects.prefetch_related("numbers")
     }
 
@@ -122,12 +128,17 @@ def test_thunderbird_csv(db):
 
 def test_csv_with_a_column_mapping_in_latin_1(db):
     output = run(
-        SAMPLES / "custom-latin1.csv", "--columns", "key=Matricule,work=Poste,department=Service", "--verbosity", "2"
+        SAMPLES / "custom-latin1.csv",
+        "--columns",
+        "key=Matricule,work=Poste,department=Service",
+        "--verbosity",
+        "2",
     )
     assert "+ Élodie Brûlé (A-001)" in output
     assert contacts()["André Côté"] == ("", "Direction", "", "", [("work", "01 42 68 53 11", "+33142685311")])
     assert Contact.objects.get(name="Élodie Brûlé").source_key == "A-001"
-    assert "0 created, 0 updated, 2 unchanged" in run(SAMPLES / "custom-latin1.csv", "--columns", "key=Matricule,work=Poste,department=Service")  # fmt: skip
+    again = run(SAMPLES / "custom-latin1.csv", "--columns", "key=Matricule,work=Poste,department=Service")
+    assert "0 created, 0 updated, 2 unchanged" in again
 
 
 def test_it_is_idempotent_and_prunes_its_own_file_only(tmp_path):
@@ -163,11 +174,11 @@ def test_bad_files_change_nothing(tmp_path):
     before = snapshot()
     broken = tmp_path / "broken.vcf"
     broken.write_text((SAMPLES / "nextcloud.vcf").read_text() + "BEGIN:VCARD\nFN:Cut short\nTEL:0142685300\n")
-    with pytest.raises(CommandError, match=r"broken.vcf: the file ends inside a card .*nothing was changed"):
+    with pytest.raises(CommandError, match=r"broken\.vcf: the file ends inside a card .*nothing was changed"):
         run(broken)
     long_name = tmp_path / "long.csv"
     long_name.write_text("Name,Phone\nOk,0142685300\n" + "x" * 201 + ",0142685301\n")
-    with pytest.raises(CommandError, match="long.csv, line 3: the name is longer than 200 characters"):
+    with pytest.raises(CommandError, match=r"long\.csv, line 3: the name is longer than 200 characters"):
         run(long_name)
     duplicate_keys = tmp_path / "keys.csv"
     duplicate_keys.write_text("Name,Phone,UID\nA,0142685300,k1\nB,0142685301,k1\n")
@@ -204,4 +215,6 @@ def test_utf16_with_a_bom_is_read(tmp_path):
     sample = tmp_path / "utf16.csv"
     sample.write_bytes("Name\tMobile\nŁukasz Kowalski\t+48 512 345 678\n".encode("utf-16"))
     run(sample)
-    assert contacts() == {"Łukasz Kowalski": ("", "", "", "", [("mobile", "+48 512 345 678", "+48512345678")])}
+    assert contacts() == {
+        "Łukasz Kowalski": ("", "", "", "", [("mobile", "+48 512 345 678", "+48512345678")])
+    }

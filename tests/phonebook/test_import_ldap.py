@@ -38,7 +38,9 @@ def test_it_imports_more_entries_than_the_size_limit_and_the_api_finds_them(dire
     output = run(directory)
     expected = with_phone(260)
     assert expected > SIZE_LIMIT * 4
-    assert f"260 read: {expected} created, 0 updated, 0 unchanged, 0 removed, {260 - expected} skipped" in output
+    assert (
+        f"260 read: {expected} created, 0 updated, 0 unchanged, 0 removed, {260 - expected} skipped" in output
+    )
     assert Contact.objects.filter(source="ldap", source_name="ldap").count() == expected
 
     found = xmlrpc_call(client, "phonebook.search", "hel dup", 200, auth=alice_auth)
@@ -56,7 +58,9 @@ def test_it_imports_more_entries_than_the_size_limit_and_the_api_finds_them(dire
         ("work", "+33142690055"),
         ("mobile", "+33612000055"),
     ]
-    assert xmlrpc_call(client, "phonebook.lookup", "0142690033", auth=alice_auth)["name"] == "Øyvind O'Brien 33"
+    assert (
+        xmlrpc_call(client, "phonebook.lookup", "0142690033", auth=alice_auth)["name"] == "Øyvind O'Brien 33"
+    )
     assert xmlrpc_call(client, "phonebook.lookup", "+33 1 42 68 00 07", auth=alice_auth) == {}  # no phone
     assert [c["name"] for c in xmlrpc_call(client, "phonebook.search", "nguyen", 3, auth=alice_auth)] == [
         "Ana Nguyễn 179",
@@ -144,12 +148,14 @@ def stop_after_first_batch(monkeypatch, action):
 def test_the_server_stopping_in_the_middle_changes_nothing(directory, monkeypatch):
     run(directory)
     Contact.objects.create(name="Hand Made")
+    newcomer = ldif_entry(
+        f"uid=new1,ou=people,{directory.base_dn}",
+        {"uid": ["new1"], "cn": ["Newcomer"], "sn": ["N"], "telephoneNumber": ["+33 1 40 00 00 01"]},
+    )
     directory.modify(
         f"dn: uid=person1,ou=people,{directory.base_dn}\nchangetype: modify\nreplace: displayName\n"
-        "displayName: Someone Else\n\n"
-        + ldif_entry(f"uid=new1,ou=people,{directory.base_dn}", {"uid": ["new1"], "cn": ["Newcomer"],
-                     "sn": ["N"], "telephoneNumber": ["+33 1 40 00 00 01"]}).replace("\n", "\nchangetype: add\n", 1)
-    )  # fmt: skip
+        "displayName: Someone Else\n\n" + newcomer.replace("\n", "\nchangetype: add\n", 1)
+    )
     before = snapshot()
     calls = stop_after_first_batch(monkeypatch, directory.stop)
     with pytest.raises(CommandError, match=r"cannot reach the LDAP server .*; nothing was changed"):

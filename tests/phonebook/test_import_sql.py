@@ -44,7 +44,11 @@ class Source:
             import psycopg
 
             self.conn = psycopg.connect(
-                host=params["HOST"], port=params["PORT"], user=params["USER"], dbname=params["NAME"], autocommit=True
+                host=params["HOST"],
+                port=params["PORT"],
+                user=params["USER"],
+                dbname=params["NAME"],
+                autocommit=True,
             )
         else:
             import MySQLdb
@@ -73,7 +77,9 @@ class Source:
     def count(self) -> int:
         cursor = self.conn.cursor()
         cursor.execute(f"SELECT COUNT(*) FROM {self.table}")
-        (value,) = cursor.fetchone()
+        row = cursor.fetchone()
+        assert row is not None
+        (value,) = row
         cursor.close()
         return value
 
@@ -135,7 +141,7 @@ def test_it_updates_and_prunes_its_own_rows(source):
 def test_a_failing_query_changes_nothing_and_never_writes_to_the_source(source):
     run(source)
     before = snapshot()
-    with pytest.raises(CommandError, match="SQL source error: .*nothing was changed"):
+    with pytest.raises(CommandError, match=r"SQL source error: .*nothing was changed"):
         run(source, query=f"SELECT emp_no AS {source.key}, full_name AS name FROM {source.table}_missing")
     with pytest.raises(CommandError, match="SQL source error"):
         run(source, query=f"DELETE FROM {source.table} WHERE emp_no = 'E0001'")
@@ -143,7 +149,10 @@ def test_a_failing_query_changes_nothing_and_never_writes_to_the_source(source):
     with pytest.raises(CommandError, match="column 'phone' is not a contact field"):
         run(source, query=f"SELECT emp_no AS {source.key}, full_name AS name, phone FROM {source.table}")
     with pytest.raises(CommandError, match="row 2: key 'E0000' appears twice"):
-        run(source, query=f"SELECT 'E0000' AS {source.key}, full_name AS name, phone AS work FROM {source.table}")
+        run(
+            source,
+            query=f"SELECT 'E0000' AS {source.key}, full_name AS name, phone AS work FROM {source.table}",
+        )
     assert snapshot() == before
 
 

@@ -1,4 +1,4 @@
-"""phonebook.lookup (canonical numbers, a deterministic owner) and both procedures over XML-RPC and JSON-RPC."""
+"""phonebook.lookup (canonical numbers, a deterministic owner); both procedures over XML-RPC and JSON-RPC."""
 
 from __future__ import annotations
 

@@ -23,18 +23,23 @@ class Command(ImportCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help="the .vcf or .csv file")
         group = parser.add_argument_group("file")
-        group.add_argument("--format", choices=("auto", "vcard", "csv"), default="auto", help="default: guessed")
+        group.add_argument(
+            "--format", choices=("auto", "vcard", "csv"), default="auto", help="default: guessed"
+        )
         group.add_argument(
             "--encoding",
             default="auto",
-            help="utf-8, latin-1, cp1252, utf-16... (default: UTF-8 when the file is valid UTF-8, else cp1252/latin-1)",
+            help="utf-8, latin-1, cp1252, utf-16... "
+            "(default: UTF-8 when the file is valid UTF-8, else cp1252 or latin-1)",
         )
         group.add_argument(
             "--columns",
             default="",
             help='CSV: field=Header|Header,... e.g. "name=Full Name,work=Office|Desk,key=Employee ID"',
         )
-        group.add_argument("--delimiter", default="", help="CSV: the separator (default: guessed from , ; tab)")
+        group.add_argument(
+            "--delimiter", default="", help="CSV: the separator (default: guessed from , ; tab)"
+        )
         super().add_arguments(parser)
 
     def source_name(self, options: dict) -> str:

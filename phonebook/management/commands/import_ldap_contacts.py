@@ -24,7 +24,9 @@ class Command(ImportCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         group = parser.add_argument_group("LDAP")
         group.add_argument("--uri", help="ldap://host, ldaps://host:636 (ASTITRAY_PHONEBOOK_LDAP_URI)")
-        group.add_argument("--bind-dn", help="DN to bind as; empty: anonymous (ASTITRAY_PHONEBOOK_LDAP_BIND_DN)")
+        group.add_argument(
+            "--bind-dn", help="DN to bind as; empty: anonymous (ASTITRAY_PHONEBOOK_LDAP_BIND_DN)"
+        )
         group.add_argument(
             "--bind-password",
             help="its password: visible to other users of this machine, prefer --bind-password-file "
@@ -33,7 +35,8 @@ class Command(ImportCommand):
         group.add_argument("--bind-password-file", help="a file holding the password")
         group.add_argument("--base", help="base DN of the search (ASTITRAY_PHONEBOOK_LDAP_BASE)")
         group.add_argument(
-            "--filter", help=f"search filter (ASTITRAY_PHONEBOOK_LDAP_FILTER; default {ldap_source.DEFAULT_FILTER})"
+            "--filter",
+            help=f"search filter (ASTITRAY_PHONEBOOK_LDAP_FILTER; default {ldap_source.DEFAULT_FILTER})",
         )
         group.add_argument("--scope", choices=("base", "one", "sub"), help="search scope (default sub)")
         group.add_argument(
@@ -49,7 +52,9 @@ class Command(ImportCommand):
         tls = group.add_mutually_exclusive_group()
         tls.add_argument("--start-tls", action="store_true", default=None, help="StartTLS on ldap://")
         tls.add_argument("--no-start-tls", action="store_false", dest="start_tls")
-        group.add_argument("--ca-file", help="CA certificates to check the server's (ASTITRAY_PHONEBOOK_LDAP_CA_FILE)")
+        group.add_argument(
+            "--ca-file", help="CA certificates to check the server's (ASTITRAY_PHONEBOOK_LDAP_CA_FILE)"
+        )
         group.add_argument("--page-size", type=int, help="entries per page (default 500)")
         group.add_argument("--timeout", type=int, help="seconds to wait for the server (default 30)")
         super().add_arguments(parser)
@@ -74,7 +79,9 @@ class Command(ImportCommand):
         else:
             password = pick("bind_password", "ASTITRAY_PHONEBOOK_LDAP_BIND_PASSWORD")
         try:
-            mapping = parse_mapping(settings.ASTITRAY_PHONEBOOK_LDAP_ATTRS, LDAP_DEFAULTS, "ASTITRAY_PHONEBOOK_LDAP_ATTRS")
+            mapping = parse_mapping(
+                settings.ASTITRAY_PHONEBOOK_LDAP_ATTRS, LDAP_DEFAULTS, "ASTITRAY_PHONEBOOK_LDAP_ATTRS"
+            )
             if options.get("attrs") is not None:
                 mapping = parse_mapping(options["attrs"], mapping, "--attrs")
         except ValueError as exc:
