@@ -73,7 +73,7 @@ class _Prepared:
     source_hash: str
     fingerprint: str
     fields: dict[str, str]
-    numbers: list[tuple[str, str, str, str]] = field(default_factory=list)  # label, raw, e164, digits
+    numbers: list[tuple[str, str, str]] = field(default_factory=list)  # label, raw, digits
 
 
 def _batches(records: Iterable[ContactRecord], size: int) -> Iterator[list[ContactRecord]]:
@@ -161,7 +161,7 @@ class ContactImport:
         for name, value in values.items():
             if len(value) > _MAX_LENGTHS[name]:
                 raise ImportFailed(f"{where}: the {name} is longer than {_MAX_LENGTHS[name]} characters")
-        numbers: list[tuple[str, str, str, str]] = []
+        numbers: list[tuple[str, str, str]] = []
         seen_digits: set[str] = set()
         for number in record.numbers:
             raw = clean(number.raw)
@@ -173,7 +173,7 @@ class ContactImport:
             if number.label not in LABELS:
                 raise ImportFailed(f"{where}: unknown number label {number.label!r}")
             seen_digits.add(digits)
-            numbers.append((number.label, raw, to_e164(raw, self.options.country), digits))
+            numbers.append((number.label, raw, digits))  # E.164 only when written: parsing is slow
         if not values["name"] or (not numbers and not self.options.keep_without_number):
             return None
         key = clean(record.key)
@@ -225,21 +225,21 @@ class ContactImport:
                 [(h,) for h in prepared],
             )
 
-        existing = dict(
-            Contact.objects.filter(
+        existing = {
+            source_hash: (contact_id, fingerprint)
+            for source_hash, contact_id, fingerprint in Contact.objects.filter(
                 source=self.options.source,
                 source_name=self.options.source_name,
                 source_hash__in=list(prepared),
-            ).values_list("source_hash", "id")
-        )
-        fingerprints = dict(Contact.objects.filter(id__in=existing.values()).values_list("id", "fingerprint"))
+            ).values_list("source_hash", "id", "fingerprint")
+        }
         to_create: list[_Prepared] = []
         to_update: list[tuple[int, _Prepared]] = []
         for source_hash, item in prepared.items():
-            contact_id = existing.get(source_hash)
+            contact_id, fingerprint = existing.get(source_hash, (None, ""))
             if contact_id is None:
                 to_create.append(item)
-            elif fingerprints[contact_id] == item.fingerprint:
+            elif fingerprint == item.fingerprint:
                 self.counts.unchanged += 1
             else:
                 to_update.append((contact_id, item))
@@ -254,7 +254,14 @@ class ContactImport:
             )
         self.counts.duplicates += 1
 
-    def _contact(self, item: _Prepared, contact_id: int | None = None) -> Contact:
+    def _with_e164(self, item: _Prepared) -> list[tuple[str, str, str, str]]:
+        return [
+            (label, raw, to_e164(raw, self.options.country), digits) for label, raw, digits in item.numbers
+        ]
+
+    def _contact(
+        self, item: _Prepared, numbers: list[tuple[str, str, str, str]], contact_id: int | None = None
+    ) -> Contact:
         contact = Contact(
             id=contact_id,
             source=self.options.source,
@@ -262,26 +269,30 @@ class ContactImport:
             source_key=item.key,
             source_hash=item.source_hash,
             fingerprint=item.fingerprint,
-            search_digits=join_search_digits((raw, e164) for _label, raw, e164, _digits in item.numbers),
+            search_digits=join_search_digits((raw, e164) for _label, raw, e164, _digits in numbers),
             updated=timezone.now(),
             **item.fields,
         )
         contact.refresh_search_fields()
         return contact
 
-    def _numbers(self, contact_id: int, item: _Prepared) -> list[PhoneNumber]:
+    @staticmethod
+    def _numbers(contact_id: int, numbers: list[tuple[str, str, str, str]]) -> list[PhoneNumber]:
         return [
             PhoneNumber(contact_id=contact_id, label=label, raw=raw, e164=e164, digits=digits[:64])
-            for label, raw, e164, digits in item.numbers
+            for label, raw, e164, digits in numbers
         ]
 
     def _create(self, items: list[_Prepared]) -> None:
         if not items:
             return
-        contacts = Contact.objects.bulk_create([self._contact(item) for item in items])
+        parsed = [self._with_e164(item) for item in items]
+        contacts = Contact.objects.bulk_create(
+            [self._contact(item, item_numbers) for item, item_numbers in zip(items, parsed, strict=True)]
+        )
         numbers: list[PhoneNumber] = []
-        for contact, item in zip(contacts, items, strict=True):
-            numbers.extend(self._numbers(contact.pk, item))
+        for contact, item, item_numbers in zip(contacts, items, parsed, strict=True):
+            numbers.extend(self._numbers(contact.pk, item_numbers))
             self._report("+", item)
         PhoneNumber.objects.bulk_create(numbers)
         self.counts.created += len(items)
@@ -289,7 +300,11 @@ class ContactImport:
     def _update(self, items: list[tuple[int, _Prepared]]) -> None:
         if not items:
             return
-        contacts = [self._contact(item, contact_id) for contact_id, item in items]
+        parsed = [self._with_e164(item) for _contact_id, item in items]
+        contacts = [
+            self._contact(item, item_numbers, contact_id)
+            for (contact_id, item), item_numbers in zip(items, parsed, strict=True)
+        ]
         Contact.objects.bulk_update(
             contacts,
             [
@@ -304,8 +319,8 @@ class ContactImport:
         )
         PhoneNumber.objects.filter(contact_id__in=[contact_id for contact_id, _ in items]).delete()
         numbers: list[PhoneNumber] = []
-        for contact_id, item in items:
-            numbers.extend(self._numbers(contact_id, item))
+        for (contact_id, item), item_numbers in zip(items, parsed, strict=True):
+            numbers.extend(self._numbers(contact_id, item_numbers))
             self._report("~", item)
         PhoneNumber.objects.bulk_create(numbers)
         self.counts.updated += len(items)
