@@ -28,12 +28,16 @@ _SPECIAL = str.maketrans(
 )
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 _SPACES = re.compile(r"\s+")
+_NOT_DIGITS = re.compile(r"[^0-9]+")
+_ASCII_SEPARATORS = re.compile(r"[^a-z0-9]+")
 # What may stand between the digits of a number someone types: "+44 (0)20 7946-0958".
 _NUMBER_TOKEN = re.compile(r"^\+?[0-9().\-/]*[0-9][0-9().\-/]*$")
 
 
 def clean(value: str) -> str:
     """One line of text: control characters and runs of white space become one space."""
+    if value.isprintable() and "  " not in value and value == value.strip():
+        return value  # already clean: the common case, checked in C
     return _SPACES.sub(" ", _CONTROL.sub(" ", value)).strip()
 
 
@@ -43,6 +47,8 @@ def fold(value: str) -> str:
     >>> fold("  Hélène  DUPONT-Lefèvre ")
     'helene dupont lefevre'
     """
+    if value.isascii():
+        return " ".join(_ASCII_SEPARATORS.sub(" ", value.lower()).split())
     decomposed = unicodedata.normalize("NFKD", value.casefold().translate(_SPECIAL))
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     plain = plain.translate(_SPECIAL)
@@ -51,7 +57,7 @@ def fold(value: str) -> str:
 
 def digits_of(value: str) -> str:
     """The ASCII digits of ``value``, in order ("+44 (0)20" -> "44020")."""
-    return "".join(ch for ch in value if "0" <= ch <= "9")
+    return _NOT_DIGITS.sub("", value)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from django.utils import timezone
 from phonebook.importers.records import LABELS, ContactRecord, ImportFailed
 from phonebook.models import SORT_NAME_LENGTH, Contact, PhoneNumber, join_search_digits
 from phonebook.numbers import to_e164
+from phonebook.search_index import BulkSync
 from phonebook.text import clean, digits_of, fold
 
 logger = logging.getLogger(__name__)
@@ -93,6 +94,11 @@ class _Prepared:
     numbers: list[tuple[str, str, str]] = field(default_factory=list)  # label, raw, digits
 
 
+def _ids_in(ids: list[int]) -> tuple[str, list]:
+    """A WHERE clause on phonebook_contact for these ids, and its parameters."""
+    return f"id IN ({', '.join(['%s'] * len(ids))})", list(ids)
+
+
 def _batches(records: Iterable[ContactRecord], size: int) -> Iterator[list[ContactRecord]]:
     iterator = iter(records)
     while batch := list(islice(iterator, size)):
@@ -118,6 +124,7 @@ class ContactImport:
         self.report = report
         self.counts = ImportCounts()
         self.library = phonenumbers.__version__
+        self.sync = BulkSync(connection)
 
     # --- the run ----------------------------------------------------------------
 
@@ -125,6 +132,7 @@ class ContactImport:
         """Import every record; returns the counts. Raises ImportFailed (nothing changed)."""
         try:
             with transaction.atomic():
+                self.sync.pause()
                 self._create_seen_table()
                 for batch in _batches(records, self.options.batch_size):
                     self._write(batch)
@@ -133,6 +141,7 @@ class ContactImport:
                 if self.options.prune:
                     self._prune()
                 self._drop_seen_table()
+                self.sync.resume()
                 if self.options.dry_run:
                     transaction.set_rollback(True)
         finally:
@@ -339,6 +348,7 @@ class ContactImport:
                 source_hash__in=[item.source_hash for item in items],
             ).values_list("source_hash", "id")
         )
+        self.sync.index(*_ids_in(list(ids.values())))
         numbers: list[tuple] = []
         for item, item_numbers in zip(items, parsed, strict=True):
             numbers.extend(self._number_rows(ids[item.source_hash], item_numbers))
@@ -354,6 +364,8 @@ class ContactImport:
             self._contact(item, item_numbers, contact_id)
             for (contact_id, item), item_numbers in zip(items, parsed, strict=True)
         ]
+        changed = _ids_in([contact_id for contact_id, _item in items])
+        self.sync.forget(*changed)
         Contact.objects.bulk_update(
             contacts,
             [
@@ -366,6 +378,7 @@ class ContactImport:
                 "updated",
             ],
         )
+        self.sync.index(*changed)
         PhoneNumber.objects.filter(contact_id__in=[contact_id for contact_id, _ in items]).delete()
         numbers: list[tuple] = []
         for (contact_id, item), item_numbers in zip(items, parsed, strict=True):
@@ -389,10 +402,12 @@ class ContactImport:
             for name, key in gone.values_list("name", "source_key").iterator(chunk_size=1000):
                 self.report(f"- {name} ({key})")
         PhoneNumber.objects.filter(contact_id__in=gone.values("id")).delete()
+        where = (
+            "source = %s AND source_name = %s "
+            "AND source_hash NOT IN (SELECT source_hash FROM phonebook_import_seen)"
+        )
+        params = [self.options.source, self.options.source_name]
+        self.sync.forget(where, params)
         with connection.cursor() as cursor:
-            cursor.execute(
-                "DELETE FROM phonebook_contact WHERE source = %s AND source_name = %s "
-                "AND source_hash NOT IN (SELECT source_hash FROM phonebook_import_seen)",
-                [self.options.source, self.options.source_name],
-            )
+            cursor.execute(f"DELETE FROM phonebook_contact WHERE {where}", params)  # noqa: S608
             self.counts.removed = cursor.rowcount

@@ -218,3 +218,42 @@ def test_utf16_with_a_bom_is_read(tmp_path):
     assert contacts() == {
         "Łukasz Kowalski": ("", "", "", "", [("mobile", "+48 512 345 678", "+48512345678")])
     }
+
+
+def check_search_index() -> None:
+    """SQLite: the FTS5 tables hold exactly what the contacts table says (FTS5's own check)."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            for table in ("phonebook_contact_words", "phonebook_contact_digits"):
+                cursor.execute(f"INSERT INTO {table}({table}) VALUES ('integrity-check')")
+
+
+@pytest.mark.django_db(transaction=True)  # MariaDB's FULLTEXT index only sees committed rows
+def test_the_search_index_follows_creations_updates_and_removals(tmp_path):
+    from phonebook.services import search
+
+    sample = tmp_path / "people.csv"
+    sample.write_text("Key,Name,Phone\n1,Ann Lee,01 42 68 53 00\n2,Bob Stone,01 42 68 53 01\n")
+    run(sample)
+    check_search_index()
+    assert [c.name for c in search("lee")] == ["Ann Lee"]
+    sample.write_text("Key,Name,Phone\n1,Ann Leroy,01 42 68 53 99\n")
+    run(sample, "--prune")
+    check_search_index()
+    assert [c.name for c in search("ler")] == ["Ann Leroy"]
+    assert search("stone") == [] and search("lee") == [] and search("685300") == []
+    assert [c.name for c in search("685399")] == ["Ann Leroy"]
+    broken = tmp_path / "broken.csv"
+    broken.write_text("Key,Name,Phone\n1,Ann Changed,01 42 68 53 98\n1,Twice,01 42 68 53 97\n")
+    with pytest.raises(CommandError, match="appears twice"):
+        run(broken)
+    check_search_index()
+    assert [c.name for c in search("ann")] == ["Ann Leroy"]
+    # The triggers are back after an import: contacts entered by hand are indexed at once.
+    from tests.phonebook.helpers import add
+
+    add("Carla Hand", "01 42 68 53 96")
+    check_search_index()
+    assert [c.name for c in search("carla")] == ["Carla Hand"]
