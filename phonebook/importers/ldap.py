@@ -87,12 +87,12 @@ def entry_to_record(
                     return text
         return ""
 
-    numbers = [
-        NumberRecord(label, _text(value))
-        for label in LABELS
-        for attr in mapping.get(label, ())
-        for value in lowered.get(attr.lower(), ())
-    ]
+    numbers: list[NumberRecord] = []
+    for label in LABELS:
+        for attr in mapping.get(label, ()):
+            values = lowered.get(attr.lower())
+            if values:
+                numbers.extend(NumberRecord(label, _text(value)) for value in values)
     return ContactRecord(
         key=entry_key(dn, lowered, key_attribute),
         name=first("name"),
