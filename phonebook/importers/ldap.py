@@ -9,6 +9,8 @@ above all with --prune.
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -79,30 +81,36 @@ def entry_to_record(
 ) -> ContactRecord:
     """One LDAP entry as a contact record (pure)."""
     lowered = {name.lower(): values for name, values in attrs.items()}
+    record = ContactRecord(name="", key=entry_key(dn, lowered, key_attribute), where=dn)
+    fill_record(record, lowered, lower_mapping(mapping))
+    return record
+
+
+def lower_mapping(mapping: Mapping) -> Mapping:
+    return {field_name: tuple(attr.lower() for attr in attrs) for field_name, attrs in mapping.items()}
+
+
+def fill_record(record: ContactRecord, attrs: dict[str, list[bytes]], mapping: Mapping) -> None:
+    """The fields of ``record`` from an entry's attributes (names, and the mapping's, lower case)."""
 
     def first(field_name: str) -> str:
         for attr in mapping.get(field_name, ()):
-            for value in lowered.get(attr.lower(), ()):
+            for value in attrs.get(attr, ()):
                 if text := _text(value).strip():
                     return text
         return ""
 
-    numbers: list[NumberRecord] = []
-    for label in LABELS:
-        for attr in mapping.get(label, ()):
-            values = lowered.get(attr.lower())
-            if values:
-                numbers.extend(NumberRecord(label, _text(value)) for value in values)
-    return ContactRecord(
-        key=entry_key(dn, lowered, key_attribute),
-        name=first("name"),
-        company=first("company"),
-        department=first("department"),
-        title=first("title"),
-        email=first("email"),
-        numbers=numbers,
-        where=dn,
-    )
+    record.name = first("name")
+    record.company = first("company")
+    record.department = first("department")
+    record.title = first("title")
+    record.email = first("email")
+    record.numbers = [
+        NumberRecord(label, _text(value))
+        for label in LABELS
+        for attr in mapping.get(label, ())
+        for value in attrs.get(attr, ())
+    ]
 
 
 def _connect(config: LdapConfig) -> ldap.ldapobject.LDAPObject:
@@ -181,6 +189,27 @@ def read_entries(config: LdapConfig) -> Iterator[tuple[str, dict[str, list[bytes
             conn.unbind_s()
 
 
+def entry_fingerprint(attrs: dict[str, list[bytes]], salt: bytes) -> str:
+    """A hash of everything the entry says (attribute names lower case), for unchanged entries.
+
+    The ``repr`` of sorted (name, [bytes...]) pairs is unambiguous, and made in C."""
+    return hashlib.sha256(salt + repr(sorted(attrs.items())).encode()).hexdigest()
+
+
 def read_records(config: LdapConfig) -> Iterator[ContactRecord]:
+    """Records keyed and fingerprinted at once; their fields are only read when needed."""
+    salt = repr((sorted(config.mapping.items()), config.key_attribute)).encode()
+    mapping = lower_mapping(config.mapping)
+
+    def fill(attrs: dict[str, list[bytes]], record: ContactRecord) -> None:
+        fill_record(record, attrs, mapping)
+
     for dn, attrs in read_entries(config):
-        yield entry_to_record(dn, attrs, config.mapping, config.key_attribute)
+        lowered = {name.lower(): values for name, values in attrs.items()}
+        yield ContactRecord(
+            name="",
+            key=entry_key(dn, lowered, config.key_attribute),
+            where=dn,
+            fingerprint=entry_fingerprint(lowered, salt),
+            loader=functools.partial(fill, lowered),
+        )

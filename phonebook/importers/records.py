@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 LABELS = ("work", "mobile", "home", "fax", "other")
@@ -24,6 +25,11 @@ class ContactRecord:
     ``key`` identifies it in its source (entryUUID, DN, row key, vCard UID);
     empty when the source has none (then name, company and e-mail do).
     ``where`` says where it was found, for error messages ("line 12").
+
+    A source may give a ``fingerprint`` of its own data for the record, with a
+    ``loader`` that fills the fields only when they are needed: an import that
+    finds the same fingerprint as last time then skips reading the record at
+    all (what makes a re-import of an unchanged directory cheap).
     """
 
     name: str
@@ -34,3 +40,11 @@ class ContactRecord:
     email: str = ""
     numbers: list[NumberRecord] = field(default_factory=list)
     where: str = ""
+    fingerprint: str = ""
+    loader: Callable[[ContactRecord], None] | None = field(default=None, repr=False, compare=False)
+
+    def load(self) -> None:
+        """Fill the fields, for a record given with a ``loader`` (once)."""
+        if self.loader is not None:
+            loader, self.loader = self.loader, None
+            loader(self)

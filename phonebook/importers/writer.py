@@ -93,6 +93,15 @@ class _Prepared:
     numbers: list[tuple[str, str, str]] = field(default_factory=list)  # label, raw, digits
 
 
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _where(entry: _Prepared | ContactRecord) -> str:
+    record = entry if isinstance(entry, ContactRecord) else entry.record
+    return record.where or "a record"
+
+
 def _ids_in(ids: list[int]) -> tuple[str, list]:
     """A WHERE clause on phonebook_contact for these ids, and its parameters."""
     return f"id IN ({', '.join(['%s'] * len(ids))})", list(ids)
@@ -181,8 +190,10 @@ class ContactImport:
 
     # --- one batch --------------------------------------------------------------
 
-    def _prepare(self, record: ContactRecord) -> _Prepared | None:
-        """Clean and check one record; None when it is skipped. Raises ImportFailed on bad data."""
+    def _prepare(self, record: ContactRecord, fingerprint: str = "") -> _Prepared | None:
+        """Clean and check one record; None when it is skipped. Raises ImportFailed on bad data.
+
+        ``fingerprint``: the source's own (else one is computed from the cleaned fields)."""
         where = record.where or "a record"
         values = {name: clean(getattr(record, name) or "") for name in _TEXT_FIELDS}
         if not values["name"]:
@@ -210,22 +221,25 @@ class ContactImport:
         if not explicit:
             key = "auto:" + "|".join(values[name].casefold() for name in ("name", "company", "email"))
         # Cleaned values hold no control characters: \x1f and \x1e separate them unambiguously.
-        fingerprint = hashlib.sha256(
-            "\x1e".join(
-                [
-                    *values.values(),
-                    *(f"{label}\x1f{raw}" for label, raw, _digits in numbers),
-                    self.options.country,
-                    self.library,
-                    key,
-                ]
-            ).encode()
-        ).hexdigest()
+        fingerprint = (
+            fingerprint
+            or hashlib.sha256(
+                "\x1e".join(
+                    [
+                        *values.values(),
+                        *(f"{label}\x1f{raw}" for label, raw, _digits in numbers),
+                        self.options.country,
+                        self.library,
+                        key,
+                    ]
+                ).encode()
+            ).hexdigest()
+        )
         return _Prepared(
             record=record,
             key=key,
             explicit_key=explicit,
-            source_hash=hashlib.sha256(key.encode()).hexdigest(),
+            source_hash=_hash(key),
             fingerprint=fingerprint,
             fields=values,
             numbers=numbers,
@@ -233,49 +247,82 @@ class ContactImport:
 
     def _write(self, batch: list[ContactRecord]) -> None:
         self.counts.read += len(batch)
-        prepared: dict[str, _Prepared] = {}
+        entries = self._collect(batch)
+        if entries:
+            self._classify(entries)
+
+    def _collect(self, batch: list[ContactRecord]) -> dict[str, _Prepared | ContactRecord]:
+        """By source hash, this batch's prepared records, or records whose source gave a fingerprint
+        (prepared only when that fingerprint changed since the last import); duplicates found."""
+        entries: dict[str, _Prepared | ContactRecord] = {}
         for record in batch:
-            item = self._prepare(record)
-            if item is None:
-                self.counts.skipped += 1
+            entry: _Prepared | ContactRecord | None
+            if record.fingerprint and clean(record.key):
+                entry, source_hash = record, _hash(clean(record.key))
+            else:
+                entry = self._prepare(record)
+                if entry is None:
+                    self.counts.skipped += 1
+                    continue
+                source_hash = entry.source_hash
+            if source_hash in entries:
+                self._duplicate(entry, _where(entries[source_hash]))
                 continue
-            if item.source_hash in prepared:
-                self._duplicate(item, prepared[item.source_hash].record.where)
-                continue
-            prepared[item.source_hash] = item
-        if not prepared:
-            return
+            entries[source_hash] = entry
+        if not entries:
+            return entries
         with connection.cursor() as cursor:
-            placeholders = ", ".join(["%s"] * len(prepared))
+            placeholders = ", ".join(["%s"] * len(entries))
             cursor.execute(
                 "SELECT source_hash FROM phonebook_import_seen WHERE source_hash IN (" + placeholders + ")",  # noqa: S608 (placeholders only)
-                list(prepared),
+                list(entries),
             )
             for (source_hash,) in cursor.fetchall():
-                self._duplicate(prepared.pop(source_hash), "earlier")
-            if not prepared:
-                return
-            cursor.executemany(
-                "INSERT INTO phonebook_import_seen (source_hash) VALUES (%s)",
-                [(h,) for h in prepared],
-            )
+                self._duplicate(entries.pop(source_hash), "earlier")
+        return entries
 
+    def _classify(self, entries: dict[str, _Prepared | ContactRecord]) -> None:
+        """Unchanged, created or updated; then written."""
         existing = {
             source_hash: (contact_id, fingerprint)
-            for source_hash, contact_id, fingerprint in self._known(list(prepared), "id, fingerprint")
+            for source_hash, contact_id, fingerprint in self._known(list(entries), "id, fingerprint")
         }
+        seen: list[str] = []
         to_create: list[_Prepared] = []
         to_update: list[tuple[int, _Prepared]] = []
-        for source_hash, item in prepared.items():
+        for source_hash, entry in entries.items():
             contact_id, fingerprint = existing.get(source_hash, (None, ""))
+            if isinstance(entry, ContactRecord):
+                source_fingerprint = self._source_fingerprint(entry)
+                if contact_id is not None and fingerprint == source_fingerprint:
+                    self.counts.unchanged += 1
+                    seen.append(source_hash)
+                    continue
+                entry.load()
+                item = self._prepare(entry, source_fingerprint)
+                if item is None:
+                    self.counts.skipped += 1
+                    continue
+            else:
+                item = entry
+            seen.append(source_hash)
             if contact_id is None:
                 to_create.append(item)
             elif fingerprint == item.fingerprint:
                 self.counts.unchanged += 1
             else:
                 to_update.append((contact_id, item))
+        if seen:
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    "INSERT INTO phonebook_import_seen (source_hash) VALUES (%s)", [(h,) for h in seen]
+                )
         self._create(to_create)
         self._update(to_update)
+
+    def _source_fingerprint(self, record: ContactRecord) -> str:
+        settings = f"{record.fingerprint}\x1e{self.options.country}\x1e{self.library}"
+        return hashlib.sha256(settings.encode()).hexdigest()
 
     def _known(self, hashes: list[str], columns: str) -> list[tuple]:
         """``(source_hash, *columns)`` of this source's contacts with these hashes (plain SQL: the
@@ -289,10 +336,11 @@ class ContactImport:
             )
             return list(cursor.fetchall())
 
-    def _duplicate(self, item: _Prepared, first_where: str) -> None:
-        if item.explicit_key:
+    def _duplicate(self, entry: _Prepared | ContactRecord, first_where: str) -> None:
+        if isinstance(entry, ContactRecord) or entry.explicit_key:
+            key = clean(entry.key)
             raise ImportFailed(
-                f"{item.record.where or 'a record'}: key {item.key!r} appears twice (first {first_where}); "
+                f"{_where(entry)}: key {key!r} appears twice (first {first_where}); "
                 "each contact needs its own key"
             )
         self.counts.duplicates += 1

@@ -105,12 +105,16 @@ def test_it_prunes_only_its_own_source(directory):
     run(directory)
     run(directory, "--source-name", "other-directory", "--filter", "(uid=person1)")
     by_hand = Contact.objects.create(name="Hand Made")
-    directory.modify(f"dn: uid=person2,ou=people,{directory.base_dn}\nchangetype: delete\n")
+    directory.modify(
+        f"dn: uid=person2,ou=people,{directory.base_dn}\nchangetype: delete\n\n"
+        f"dn: uid=person3,ou=people,{directory.base_dn}\nchangetype: modify\ndelete: telephoneNumber\n"
+    )
 
     assert "0 removed" in run(directory)  # without --prune nothing goes
     output = run(directory, "--prune", verbosity=2)
-    assert "1 removed" in output
+    assert "2 removed" in output  # person 2 is gone, person 3 has no number any more
     assert "- Łukasz Dupont 2 (" in output
+    assert "- Øyvind Dupont 3 (" in output
     assert not Contact.objects.filter(email="person2@example.org", source_name="ldap").exists()
     assert Contact.objects.filter(source_name="other-directory").count() == 1
     assert Contact.objects.filter(pk=by_hand.pk).exists()
