@@ -44,21 +44,24 @@ SETUP = f"""
 from django.contrib.auth import get_user_model
 get_user_model().objects.create_user("alice", password="{PASSWORD}")
 """
-FIRST = (
-    "Hélène Marc Jean Anne Zoë François Łukasz Ingrid José Marie Pierre Sophie Paul Julie Nicolas Camille "
-    "Thomas Léa Louis Emma Hugo Chloé Lucas Inès Arthur Manon Jules Sarah Gabriel Eva Raphaël Lina Adam "
-    "Jade Nathan Alice Ethan Rose Théo Anna Noah Lou Victor Mila Oscar Iris Samuel Agathe Martin Clara"
-).split()
-_START = "Du Le Mar Ber Lau Mo Ri Fon Ga Ro Bo Che Pe Gi Ma Sa Ca Va De Tho".split()
-_MIDDLE = "ran mont lin ber card rel vin nier dot quet chet gnon tier bois fort".split()
+FIRST = [
+    "Hélène", "Marc", "Jean", "Anne", "Zoë", "François", "Łukasz", "Ingrid", "José", "Marie", "Pierre",
+    "Sophie", "Paul", "Julie", "Nicolas", "Camille", "Thomas", "Léa", "Louis", "Emma", "Hugo", "Chloé",
+    "Lucas", "Inès", "Arthur", "Manon", "Jules", "Sarah", "Gabriel", "Eva", "Raphaël", "Lina", "Adam",
+    "Jade", "Nathan", "Alice", "Ethan", "Rose", "Théo", "Anna", "Noah", "Lou", "Victor", "Mila", "Oscar",
+    "Iris", "Samuel", "Agathe", "Martin", "Clara",
+]  # fmt: skip
+_START = ["Du", "Le", "Mar", "Ber", "Lau", "Mo", "Ri", "Fon", "Ga", "Ro", "Bo", "Che", "Pe", "Gi", "Ma", "Sa",
+          "Ca", "Va", "De", "Tho"]  # fmt: skip
+_MIDDLE = ["ran", "mont", "lin", "ber", "card", "rel", "vin", "nier", "dot", "quet", "chet", "gnon", "tier",
+           "bois", "fort"]  # fmt: skip
 _END = ["", "e", "et", "eau", "in", "on", "y", "ier", "and", "ot"]
 LAST = [a + b + c for a in _START for b in _MIDDLE for c in _END]  # 3,000 family names
 COMPANIES = [
     f"{LAST[i * 7 % len(LAST)]} {kind}" for i, kind in enumerate(["SA", "SARL", "Group", "GmbH"] * 125)
 ]
-DEPARTMENTS = "Sales,Accounting,Engineering,Support,Legal,Marketing,Logistics,Research,Direction,IT".split(
-    ","
-)
+DEPARTMENTS = ["Sales", "Accounting", "Engineering", "Support", "Legal", "Marketing", "Logistics",
+               "Research", "Direction", "IT"]  # fmt: skip
 
 
 def person(i: int) -> dict[str, str]:
@@ -104,9 +107,8 @@ def write_ldif(path: Path, slapd: Slapd, count: int) -> None:
             out.write(
                 f"dn: uid=p{i},ou=people,{slapd.base_dn}\nobjectClass: inetOrgPerson\nuid: p{i}\n"
                 f"cn: {p['name']}\nsn: {p['last']}\ngivenName: {p['first']}\no: {p['company']}\n"
-                f"ou: {p['department']}\ntitle: {p['title']}\nmail: {p['mail']}\ntelephoneNumber: {p['work']}\n"
-                + (f"mobile: {p['mobile']}\n" if p["mobile"] else "")
-                + "\n"
+                f"ou: {p['department']}\ntitle: {p['title']}\nmail: {p['mail']}\n"
+                f"telephoneNumber: {p['work']}\n" + (f"mobile: {p['mobile']}\n" if p["mobile"] else "") + "\n"
             )
 
 
@@ -209,31 +211,36 @@ def fill_sqlite(path: str, start: int, stop: int) -> None:
     conn.close()
 
 
+GIN_INDEXES = {
+    "phonebook_contact_search_vector": "CREATE INDEX phonebook_contact_search_vector ON phonebook_contact "
+    "USING gin (search_vector)",
+    "phonebook_contact_name_words": "CREATE INDEX phonebook_contact_name_words ON phonebook_contact "
+    "USING gin (to_tsvector('simple'::regconfig, sort_name))",
+    "phonebook_contact_digits_trgm": "CREATE INDEX phonebook_contact_digits_trgm ON phonebook_contact "
+    "USING gin (search_digits gin_trgm_ops)",
+}
+
+
 def fill_postgres(url: str, start: int, stop: int) -> None:
     import psycopg
 
     big = stop - start > 200_000
     with psycopg.connect(url.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
         if big:  # building the GIN indexes once is much faster than updating them a million times
-            conn.execute("DROP INDEX phonebook_contact_search_vector")
-            conn.execute("DROP INDEX phonebook_contact_digits_trgm")
+            for name in GIN_INDEXES:
+                conn.execute(f"DROP INDEX {name}")
         with conn.cursor() as cursor:
-            with cursor.copy(f"COPY phonebook_contact ({CONTACT_COLUMNS}) FROM STDIN") as copy:  # noqa: S608
+            with cursor.copy(f"COPY phonebook_contact ({CONTACT_COLUMNS}) FROM STDIN") as copy:
                 for contact, _numbers in rows(start, stop):
                     copy.write_row(contact)
-            with cursor.copy(
-                "COPY phonebook_phonenumber (contact_id, label, raw, e164, digits) FROM STDIN"
-            ) as copy:
+            numbers = "COPY phonebook_phonenumber (contact_id, label, raw, e164, digits) FROM STDIN"
+            with cursor.copy(numbers) as copy:
                 for _contact, contact_numbers in rows(start, stop):
                     for number in contact_numbers:
                         copy.write_row(number)
         if big:
-            conn.execute(
-                "CREATE INDEX phonebook_contact_search_vector ON phonebook_contact USING gin (search_vector)"
-            )
-            conn.execute(
-                "CREATE INDEX phonebook_contact_digits_trgm ON phonebook_contact USING gin (search_digits gin_trgm_ops)"
-            )
+            for statement in GIN_INDEXES.values():
+                conn.execute(statement)
         conn.execute(
             "SELECT setval(pg_get_serial_sequence('phonebook_contact', 'id'), max(id)) FROM phonebook_contact"
         )
@@ -324,6 +331,110 @@ def fmt(stats: tuple[float, float]) -> str:
     return f"{stats[0]:.1f}/{stats[1]:.1f}"
 
 
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+class Run:
+    """One run of the benchmark: its parameters and the figures found so far."""
+
+    def __init__(self, entries: int, big: int) -> None:
+        self.n, self.big = entries, big
+        self.names, digits = queries(entries)
+        self.mix = self.names + digits
+        self.expect = person(17 % entries)["name"]
+        self.search: dict[str, tuple[float, float]] = {}
+        self.floor = self.first = self.again = self.first_mb = self.again_mb = 0.0
+
+    def ldap_and_small_sqlite(self) -> None:
+        work = Path(tempfile.mkdtemp(prefix="astitray-bench-phonebook-"))
+        slapd = Slapd(size_limit=500)
+        try:
+            log(f"generating and slapadd-ing {self.n} entries")
+            ldif = work / "people.ldif"
+            write_ldif(ldif, slapd, self.n)
+            slapd.slapadd(ldif)
+            ldif.unlink()
+            slapd.start()
+            self.floor = ldapsearch_floor(slapd)
+            log(f"ldapsearch floor {self.floor:.2f} s")
+            database = work / "import.sqlite3"
+            env = {
+                **os.environ,
+                "DATABASE_URL": f"sqlite:///{database}",
+                "ASTITRAY_SECRET_KEY_PATH": str(work / "secret_key"),
+                "LOG_LEVEL": "WARNING",
+            }
+            subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+            password_file = work / "password"
+            password_file.write_text(slapd.reader_password)
+            self.first, self.first_mb, first_line = timed_import(slapd, env, password_file)
+            log(f"first import {self.first:.1f} s, {self.first_mb:.0f} MB: {first_line}")
+            self.again, self.again_mb, again_line = timed_import(slapd, env, password_file)
+            log(f"second import {self.again:.1f} s, {self.again_mb:.0f} MB: {again_line}")
+            if f"{self.n} created" not in first_line or f"{self.n} unchanged" not in again_line:
+                raise RuntimeError("the imports did not bring every entry")
+            self.search["slapd"] = search_slapd(slapd, self.names)
+            log(f"slapd substring searches p50/p95 {fmt(self.search['slapd'])} ms")
+            with LiveServer(database_url=f"sqlite:///{database}") as server:
+                server.manage("shell", "-c", SETUP)
+                self.search["sqlite_small"] = search_over_rpc(server, self.mix, self.expect)
+                proxy = server.proxy("alice", PASSWORD)
+                self.search["sqlite_small_names"] = measure(
+                    lambda q: proxy.phonebook.search(q, 20), self.names
+                )
+            log(f"SQLite {self.n}: {fmt(self.search['sqlite_small'])} ms")
+        finally:
+            slapd.close()
+
+    def big_sqlite(self) -> None:
+        with LiveServer() as server:
+            server.manage("shell", "-c", SETUP)
+            log(f"generating {self.big} contacts into SQLite")
+            fill_sqlite(server.env["DATABASE_URL"].removeprefix("sqlite:///"), 0, self.big)
+            self.search["sqlite_big"] = search_over_rpc(server, self.mix, self.expect)
+        log(f"SQLite {self.big}: {fmt(self.search['sqlite_big'])} ms")
+
+    def postgres(self, url: str) -> None:
+        recreate_postgres_database(url)
+        with LiveServer(database_url=url) as server:
+            server.manage("shell", "-c", SETUP)
+            log(f"generating {self.n} contacts into PostgreSQL")
+            fill_postgres(url, 0, self.n)
+            self.search["postgres_small"] = search_over_rpc(server, self.mix, self.expect)
+            log(f"PostgreSQL {self.n}: {fmt(self.search['postgres_small'])} ms; generating up to {self.big}")
+            fill_postgres(url, self.n, self.big)
+            self.search["postgres_big"] = search_over_rpc(server, self.mix, self.expect)
+            log(f"PostgreSQL {self.big}: {fmt(self.search['postgres_big'])} ms")
+
+    def line(self) -> str:
+        found = self.search
+        small = [found[k] for k in ("sqlite_small", "postgres_small") if k in found]
+        large = [found[k] for k in ("sqlite_big", "postgres_big") if k in found]
+        targets = {
+            "import<=10x": self.first <= 10 * self.floor,
+            "import<300MB": self.first_mb < 300,
+            "re-import<=5x": self.again <= 5 * self.floor,
+            "p95<20ms@100k": all(p95 < 20 for _p50, p95 in small),
+            "p95<50ms@1M": all(p95 < 50 for _p50, p95 in large),
+            "names p95<=slapd": found["sqlite_small_names"][1] <= found["slapd"][1],
+        }
+        n, big = f"{self.n:,}", f"{self.big:,}"
+        postgres = (
+            f" postgres {n}: {fmt(found['postgres_small'])}, postgres {big}: {fmt(found['postgres_big'])},"
+            if "postgres_big" in found
+            else " postgres skipped,"
+        )
+        return (
+            f"phonebook: ldapsearch floor {self.floor:.2f} s | import {n}: first {self.first:.1f} s "
+            f"({self.first / self.floor:.1f}x, peak {self.first_mb:.0f} MB), again {self.again:.1f} s "
+            f"({self.again / self.floor:.1f}x, peak {self.again_mb:.0f} MB) | search p50/p95 ms: "
+            f"sqlite {n}: {fmt(found['sqlite_small'])}, sqlite {big}: {fmt(found['sqlite_big'])},{postgres} "
+            f"names only: sqlite {n} {fmt(found['sqlite_small_names'])} vs slapd {fmt(found['slapd'])} | "
+            "targets: " + ", ".join(f"{name} {'met' if ok else 'MISSED'}" for name, ok in targets.items())
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=100_000, help="LDAP entries (and the small phonebook)")
@@ -337,97 +448,12 @@ def main() -> None:
     )
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
-    n, big = args.entries, args.big
-    names, digits = queries(n)
-    mix = names + digits
-    expect = person((17) % n)["name"]
-    results: dict[str, tuple[float, float]] = {}
-
-    def log(message: str) -> None:
-        print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-    work = Path(tempfile.mkdtemp(prefix="astitray-bench-phonebook-"))
-    slapd = Slapd(size_limit=500)
-    try:
-        log(f"generating and slapadd-ing {n} entries")
-        ldif = work / "people.ldif"
-        write_ldif(ldif, slapd, n)
-        slapd.slapadd(ldif)
-        ldif.unlink()
-        slapd.start()
-        floor = ldapsearch_floor(slapd)
-        log(f"ldapsearch floor {floor:.2f} s")
-
-        database = work / "import.sqlite3"
-        env = {
-            **os.environ,
-            "DATABASE_URL": f"sqlite:///{database}",
-            "ASTITRAY_SECRET_KEY_PATH": str(work / "secret_key"),
-            "LOG_LEVEL": "WARNING",
-        }
-        subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-        password_file = work / "password"
-        password_file.write_text(slapd.reader_password)
-        first, first_mb, first_line = timed_import(slapd, env, password_file)
-        log(f"first import {first:.1f} s, {first_mb:.0f} MB: {first_line}")
-        again, again_mb, again_line = timed_import(slapd, env, password_file)
-        log(f"second import {again:.1f} s, {again_mb:.0f} MB: {again_line}")
-        if f"{n} created" not in first_line or f"{n} unchanged" not in again_line:
-            raise RuntimeError("the imports did not bring every entry")
-
-        results["slapd"] = search_slapd(slapd, names)
-        log(f"slapd substring searches p50/p95 {fmt(results['slapd'])} ms")
-        with LiveServer(database_url=f"sqlite:///{database}") as server:
-            server.manage("shell", "-c", SETUP)
-            results["sqlite_small"] = search_over_rpc(server, mix, expect)
-            proxy = server.proxy("alice", PASSWORD)
-            results["sqlite_small_names"] = measure(lambda q: proxy.phonebook.search(q, 20), names)
-        log(f"SQLite {n}: {fmt(results['sqlite_small'])} ms")
-    finally:
-        slapd.close()
-
-    with LiveServer() as server:
-        server.manage("shell", "-c", SETUP)
-        log(f"generating {big} contacts into SQLite")
-        fill_sqlite(server.env["DATABASE_URL"].removeprefix("sqlite:///"), 0, big)
-        results["sqlite_big"] = search_over_rpc(server, mix, expect)
-    log(f"SQLite {big}: {fmt(results['sqlite_big'])} ms")
-
+    run = Run(args.entries, args.big)
+    run.ldap_and_small_sqlite()
+    run.big_sqlite()
     if not args.no_postgres:
-        recreate_postgres_database(args.postgres_url)
-        with LiveServer(database_url=args.postgres_url) as server:
-            server.manage("shell", "-c", SETUP)
-            log(f"generating {n} contacts into PostgreSQL")
-            fill_postgres(args.postgres_url, 0, n)
-            results["postgres_small"] = search_over_rpc(server, mix, expect)
-            log(f"PostgreSQL {n}: {fmt(results['postgres_small'])} ms; generating up to {big}")
-            fill_postgres(args.postgres_url, n, big)
-            results["postgres_big"] = search_over_rpc(server, mix, expect)
-            log(f"PostgreSQL {big}: {fmt(results['postgres_big'])} ms")
-
-    small = [v for k, v in results.items() if k in ("sqlite_small", "postgres_small")]
-    large = [v for k, v in results.items() if k in ("sqlite_big", "postgres_big")]
-    targets = {
-        "import<=10x": first <= 10 * floor,
-        "import<300MB": first_mb < 300,
-        "re-import<=5x": again <= 5 * floor,
-        "p95<20ms@100k": all(p95 < 20 for _p50, p95 in small),
-        "p95<50ms@1M": all(p95 < 50 for _p50, p95 in large),
-        "names<=slapd": results["sqlite_small_names"][1] <= results["slapd"][1],
-    }
-    pg = (
-        f" postgres {n:,}: {fmt(results['postgres_small'])}, postgres {big:,}: {fmt(results['postgres_big'])} |"
-        if "postgres_big" in results
-        else " postgres skipped |"
-    )
-    print(
-        f"phonebook: ldapsearch floor {floor:.2f} s | import {n:,}: first {first:.1f} s ({first / floor:.1f}x, "
-        f"peak {first_mb:.0f} MB), again {again:.1f} s ({again / floor:.1f}x, peak {again_mb:.0f} MB) | "
-        f"search p50/p95 ms: sqlite {n:,}: {fmt(results['sqlite_small'])}, sqlite {big:,}: "
-        f"{fmt(results['sqlite_big'])},{pg} names: sqlite {fmt(results['sqlite_small_names'])} vs slapd "
-        f"{fmt(results['slapd'])} | targets: "
-        + ", ".join(f"{name} {'met' if ok else 'MISSED'}" for name, ok in targets.items())
-    )
+        run.postgres(args.postgres_url)
+    print(run.line())
 
 
 if __name__ == "__main__":

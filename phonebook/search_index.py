@@ -107,19 +107,18 @@ def _run(schema_editor: BaseDatabaseSchemaEditor, statements: list[str]) -> None
 
 
 def ensure_pg_trgm(schema_editor: BaseDatabaseSchemaEditor) -> None:
-    """Create ``pg_trgm`` if it is missing; a clear error when this role may not."""
+    """Create ``pg_trgm`` if it is missing; a clear error when this role may not.
+
+    A refused CREATE EXTENSION ends the migration (its transaction is rolled
+    back), with a message saying what an administrator must run."""
     connection = schema_editor.connection
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
         if cursor.fetchone():
             return
         try:
-            # Savepoint: a refused CREATE EXTENSION must not poison the migration's transaction.
-            cursor.execute("SAVEPOINT phonebook_pg_trgm")
             cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-            cursor.execute("RELEASE SAVEPOINT phonebook_pg_trgm")
         except DatabaseError as exc:
-            cursor.execute("ROLLBACK TO SAVEPOINT phonebook_pg_trgm")
             raise DatabaseError(PG_TRGM_MISSING.format(name=connection.settings_dict["NAME"])) from exc
 
 

@@ -4,8 +4,8 @@ The whole import is one database transaction: a failure anywhere (the
 source goes away, bad data, Ctrl-C) rolls everything back, and a dry run is
 the same import rolled back at the end, so that its counts are exact.
 Memory stays bounded: records are consumed as the source streams them, in
-batches; the keys seen so far live in a temporary table of the database,
-not in Python.
+batches; the keys seen so far live in a temporary table of the database
+(``phonebook.importers.seen``), not in Python.
 """
 
 from __future__ import annotations
@@ -13,28 +13,25 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import islice
 
-import phonenumbers
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from phonebook.importers.records import LABELS, ContactRecord, ImportFailed
+from phonebook.importers import seen
+from phonebook.importers.prepare import LIBRARY, TEXT_FIELDS, Prepared, key_hash, prepare
+from phonebook.importers.records import ContactRecord, ImportFailed
 from phonebook.models import SORT_NAME_LENGTH, Contact, PhoneNumber, join_search_digits
 from phonebook.numbers import to_e164
 from phonebook.search_index import BulkSync
-from phonebook.text import clean, digits_of, fold
+from phonebook.text import clean, fold
 
 logger = logging.getLogger(__name__)
 
-SEEN_TABLE = "phonebook_import_seen"
-_TEXT_FIELDS = ("name", "company", "department", "title", "email")
-_MAX_LENGTHS = {name: Contact._meta.get_field(name).max_length for name in _TEXT_FIELDS}
-_MAX_RAW = PhoneNumber._meta.get_field("raw").max_length
 _CONTACT_COLUMNS = (
-    *_TEXT_FIELDS,
+    *TEXT_FIELDS,
     "source",
     "source_name",
     "source_key",
@@ -82,22 +79,7 @@ class ImportCounts:
         )
 
 
-@dataclass
-class _Prepared:
-    record: ContactRecord
-    key: str
-    explicit_key: bool
-    source_hash: str
-    fingerprint: str
-    fields: dict[str, str]
-    numbers: list[tuple[str, str, str]] = field(default_factory=list)  # label, raw, digits
-
-
-def _hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-def _where(entry: _Prepared | ContactRecord) -> str:
+def _where(entry: Prepared | ContactRecord) -> str:
     record = entry if isinstance(entry, ContactRecord) else entry.record
     return record.where or "a record"
 
@@ -131,7 +113,6 @@ class ContactImport:
         self.progress = progress
         self.report = report
         self.counts = ImportCounts()
-        self.library = phonenumbers.__version__
         self.sync = BulkSync(connection)
 
     # --- the run ----------------------------------------------------------------
@@ -145,105 +126,23 @@ class ContactImport:
                         # Room for the indexes being written (pages, not rows: memory stays bounded).
                         cursor.execute("PRAGMA cache_size = -65536")
                 self.sync.pause()
-                self._create_seen_table()
+                seen.create()
                 for batch in _batches(records, self.options.batch_size):
                     self._write(batch)
                     if self.progress is not None:
                         self.progress(self.counts.read)
                 if self.options.prune:
                     self._prune()
-                self._drop_seen_table()
+                seen.drop()
                 self.sync.resume()
                 if self.options.dry_run:
                     transaction.set_rollback(True)
         finally:
-            if connection.vendor == "mysql":
-                # MySQL's temporary tables are not transactional: gone on rollback too.
-                try:
-                    with connection.cursor() as cursor:
-                        cursor.execute(f"DROP TEMPORARY TABLE IF EXISTS {SEEN_TABLE}")
-                except DatabaseError:  # the connection itself failed: its session (and table) is gone
-                    pass
+            seen.close()
         return self.counts
 
-    def _create_seen_table(self) -> None:
-        with connection.cursor() as cursor:
-            if connection.vendor == "mysql":
-                cursor.execute(f"DROP TEMPORARY TABLE IF EXISTS {SEEN_TABLE}")
-                cursor.execute(
-                    f"CREATE TEMPORARY TABLE {SEEN_TABLE} "
-                    "(source_hash CHAR(64) CHARACTER SET ascii COLLATE ascii_bin PRIMARY KEY)"
-                )
-            else:
-                # Created and dropped inside the transaction: a rollback takes it away too.
-                cursor.execute(f"DROP TABLE IF EXISTS {self._temp_schema()}{SEEN_TABLE}")
-                cursor.execute(f"CREATE TEMPORARY TABLE {SEEN_TABLE} (source_hash varchar(64) PRIMARY KEY)")
-
-    def _drop_seen_table(self) -> None:
-        if connection.vendor != "mysql":
-            with connection.cursor() as cursor:
-                cursor.execute(f"DROP TABLE IF EXISTS {self._temp_schema()}{SEEN_TABLE}")
-
-    @staticmethod
-    def _temp_schema() -> str:
-        return {"sqlite": "temp.", "postgresql": "pg_temp."}.get(connection.vendor, "")
-
-    # --- one batch --------------------------------------------------------------
-
-    def _prepare(self, record: ContactRecord, fingerprint: str = "") -> _Prepared | None:
-        """Clean and check one record; None when it is skipped. Raises ImportFailed on bad data.
-
-        ``fingerprint``: the source's own (else one is computed from the cleaned fields)."""
-        where = record.where or "a record"
-        values = {name: clean(getattr(record, name) or "") for name in _TEXT_FIELDS}
-        if not values["name"]:
-            values["name"] = values["company"] or values["email"]
-        for name, value in values.items():
-            if len(value) > _MAX_LENGTHS[name]:
-                raise ImportFailed(f"{where}: the {name} is longer than {_MAX_LENGTHS[name]} characters")
-        numbers: list[tuple[str, str, str]] = []
-        seen_digits: set[str] = set()
-        for number in record.numbers:
-            raw = clean(number.raw)
-            digits = digits_of(raw)
-            if not digits or digits in seen_digits:
-                continue  # "n/a", "-", or the same number under another attribute
-            if len(raw) > _MAX_RAW:
-                raise ImportFailed(f"{where}: the number {raw[:20]!r}… is longer than {_MAX_RAW} characters")
-            if number.label not in LABELS:
-                raise ImportFailed(f"{where}: unknown number label {number.label!r}")
-            seen_digits.add(digits)
-            numbers.append((number.label, raw, digits))  # E.164 only when written: parsing is slow
-        if not values["name"] or (not numbers and not self.options.keep_without_number):
-            return None
-        key = clean(record.key)
-        explicit = bool(key)
-        if not explicit:
-            key = "auto:" + "|".join(values[name].casefold() for name in ("name", "company", "email"))
-        # Cleaned values hold no control characters: \x1f and \x1e separate them unambiguously.
-        fingerprint = (
-            fingerprint
-            or hashlib.sha256(
-                "\x1e".join(
-                    [
-                        *values.values(),
-                        *(f"{label}\x1f{raw}" for label, raw, _digits in numbers),
-                        self.options.country,
-                        self.library,
-                        key,
-                    ]
-                ).encode()
-            ).hexdigest()
-        )
-        return _Prepared(
-            record=record,
-            key=key,
-            explicit_key=explicit,
-            source_hash=_hash(key),
-            fingerprint=fingerprint,
-            fields=values,
-            numbers=numbers,
-        )
+    def _prepare(self, record: ContactRecord, fingerprint: str = "") -> Prepared | None:
+        return prepare(record, self.options.country, self.options.keep_without_number, fingerprint)
 
     def _write(self, batch: list[ContactRecord]) -> None:
         self.counts.read += len(batch)
@@ -251,14 +150,14 @@ class ContactImport:
         if entries:
             self._classify(entries)
 
-    def _collect(self, batch: list[ContactRecord]) -> dict[str, _Prepared | ContactRecord]:
+    def _collect(self, batch: list[ContactRecord]) -> dict[str, Prepared | ContactRecord]:
         """By source hash, this batch's prepared records, or records whose source gave a fingerprint
         (prepared only when that fingerprint changed since the last import); duplicates found."""
-        entries: dict[str, _Prepared | ContactRecord] = {}
+        entries: dict[str, Prepared | ContactRecord] = {}
         for record in batch:
-            entry: _Prepared | ContactRecord | None
+            entry: Prepared | ContactRecord | None
             if record.fingerprint and clean(record.key):
-                entry, source_hash = record, _hash(clean(record.key))
+                entry, source_hash = record, key_hash(clean(record.key))
             else:
                 entry = self._prepare(record)
                 if entry is None:
@@ -271,32 +170,26 @@ class ContactImport:
             entries[source_hash] = entry
         if not entries:
             return entries
-        with connection.cursor() as cursor:
-            placeholders = ", ".join(["%s"] * len(entries))
-            cursor.execute(
-                "SELECT source_hash FROM phonebook_import_seen WHERE source_hash IN (" + placeholders + ")",  # noqa: S608 (placeholders only)
-                list(entries),
-            )
-            for (source_hash,) in cursor.fetchall():
-                self._duplicate(entries.pop(source_hash), "earlier")
+        for source_hash in seen.already(list(entries)):
+            self._duplicate(entries.pop(source_hash), "earlier")
         return entries
 
-    def _classify(self, entries: dict[str, _Prepared | ContactRecord]) -> None:
+    def _classify(self, entries: dict[str, Prepared | ContactRecord]) -> None:
         """Unchanged, created or updated; then written."""
         existing = {
             source_hash: (contact_id, fingerprint)
             for source_hash, contact_id, fingerprint in self._known(list(entries), "id, fingerprint")
         }
-        seen: list[str] = []
-        to_create: list[_Prepared] = []
-        to_update: list[tuple[int, _Prepared]] = []
+        seen_now: list[str] = []
+        to_create: list[Prepared] = []
+        to_update: list[tuple[int, Prepared]] = []
         for source_hash, entry in entries.items():
             contact_id, fingerprint = existing.get(source_hash, (None, ""))
             if isinstance(entry, ContactRecord):
                 source_fingerprint = self._source_fingerprint(entry)
                 if contact_id is not None and fingerprint == source_fingerprint:
                     self.counts.unchanged += 1
-                    seen.append(source_hash)
+                    seen_now.append(source_hash)
                     continue
                 entry.load()
                 item = self._prepare(entry, source_fingerprint)
@@ -305,23 +198,20 @@ class ContactImport:
                     continue
             else:
                 item = entry
-            seen.append(source_hash)
+            seen_now.append(source_hash)
             if contact_id is None:
                 to_create.append(item)
             elif fingerprint == item.fingerprint:
                 self.counts.unchanged += 1
             else:
                 to_update.append((contact_id, item))
-        if seen:
-            with connection.cursor() as cursor:
-                cursor.executemany(
-                    "INSERT INTO phonebook_import_seen (source_hash) VALUES (%s)", [(h,) for h in seen]
-                )
+        if seen_now:
+            seen.add(seen_now)
         self._create(to_create)
         self._update(to_update)
 
     def _source_fingerprint(self, record: ContactRecord) -> str:
-        settings = f"{record.fingerprint}\x1e{self.options.country}\x1e{self.library}"
+        settings = f"{record.fingerprint}\x1e{self.options.country}\x1e{LIBRARY}"
         return hashlib.sha256(settings.encode()).hexdigest()
 
     def _known(self, hashes: list[str], columns: str) -> list[tuple]:
@@ -336,7 +226,7 @@ class ContactImport:
             )
             return list(cursor.fetchall())
 
-    def _duplicate(self, entry: _Prepared | ContactRecord, first_where: str) -> None:
+    def _duplicate(self, entry: Prepared | ContactRecord, first_where: str) -> None:
         if isinstance(entry, ContactRecord) or entry.explicit_key:
             key = clean(entry.key)
             raise ImportFailed(
@@ -345,13 +235,13 @@ class ContactImport:
             )
         self.counts.duplicates += 1
 
-    def _with_e164(self, item: _Prepared) -> list[tuple[str, str, str, str]]:
+    def _with_e164(self, item: Prepared) -> list[tuple[str, str, str, str]]:
         return [
             (label, raw, to_e164(raw, self.options.country), digits) for label, raw, digits in item.numbers
         ]
 
     def _contact(
-        self, item: _Prepared, numbers: list[tuple[str, str, str, str]], contact_id: int | None = None
+        self, item: Prepared, numbers: list[tuple[str, str, str, str]], contact_id: int | None = None
     ) -> Contact:
         contact = Contact(
             id=contact_id,
@@ -381,7 +271,7 @@ class ContactImport:
     def _number_rows(contact_id: int, numbers: list[tuple[str, str, str, str]]) -> list[tuple]:
         return [(contact_id, label, raw, e164, digits[:64]) for label, raw, e164, digits in numbers]
 
-    def _create(self, items: list[_Prepared]) -> None:
+    def _create(self, items: list[Prepared]) -> None:
         if not items:
             return
         parsed = [self._with_e164(item) for item in items]
@@ -391,7 +281,7 @@ class ContactImport:
             fields = item.fields
             rows.append(
                 (
-                    *(fields[name] for name in _TEXT_FIELDS),
+                    *(fields[name] for name in TEXT_FIELDS),
                     self.options.source,
                     self.options.source_name,
                     item.key,
@@ -415,7 +305,7 @@ class ContactImport:
         self._insert_numbers(numbers)
         self.counts.created += len(items)
 
-    def _update(self, items: list[tuple[int, _Prepared]]) -> None:
+    def _update(self, items: list[tuple[int, Prepared]]) -> None:
         if not items:
             return
         parsed = [self._with_e164(item) for _contact_id, item in items]
@@ -428,7 +318,7 @@ class ContactImport:
         Contact.objects.bulk_update(
             contacts,
             [
-                *_TEXT_FIELDS,
+                *TEXT_FIELDS,
                 "source_key",
                 "fingerprint",
                 "sort_name",
@@ -446,7 +336,7 @@ class ContactImport:
         self._insert_numbers(numbers)
         self.counts.updated += len(items)
 
-    def _report(self, sign: str, item: _Prepared) -> None:
+    def _report(self, sign: str, item: Prepared) -> None:
         if self.report is not None:
             self.report(f"{sign} {item.fields['name']} ({item.key})")
 
@@ -456,15 +346,12 @@ class ContactImport:
         """Remove the contacts of this source that the import did not see (never other sources)."""
         gone = Contact.objects.filter(
             source=self.options.source, source_name=self.options.source_name
-        ).exclude(source_hash__in=RawSQL("SELECT source_hash FROM phonebook_import_seen", []))
+        ).exclude(source_hash__in=RawSQL(seen.SUBQUERY, []))  # noqa: S611 (a constant)
         if self.report is not None:
             for name, key in gone.values_list("name", "source_key").iterator(chunk_size=1000):
                 self.report(f"- {name} ({key})")
         PhoneNumber.objects.filter(contact_id__in=gone.values("id")).delete()
-        where = (
-            "source = %s AND source_name = %s "
-            "AND source_hash NOT IN (SELECT source_hash FROM phonebook_import_seen)"
-        )
+        where = f"source = %s AND source_name = %s AND source_hash NOT IN ({seen.SUBQUERY})"
         params = [self.options.source, self.options.source_name]
         self.sync.forget(where, params)
         with connection.cursor() as cursor:
