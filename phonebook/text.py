@@ -29,6 +29,7 @@ _SPECIAL = str.maketrans(
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 _SPACES = re.compile(r"\s+")
 _NOT_DIGITS = re.compile(r"[^0-9]+")
+_TRUNK_ZERO = re.compile(r"(?<=\d)\s*\(0\)")
 _ASCII_SEPARATORS = re.compile(r"[^a-z0-9]+")
 # What may stand between the digits of a number someone types: "+44 (0)20 7946-0958".
 _NUMBER_TOKEN = re.compile(r"^\+?[0-9().\-/]*[0-9][0-9().\-/]*$")
@@ -91,7 +92,8 @@ def parse_query(value: str) -> Query:
     words: list[str] = []
     numbers: list[str] = []
     pending = ""
-    for token in clean(value).split(" "):
+    # "+44 (0)20 7946 0958": the "(0)" after a country code is not dialed, nor stored.
+    for token in _TRUNK_ZERO.sub(" ", clean(value)).split():
         if token and _NUMBER_TOKEN.match(token):
             pending += digits_of(token)
             continue

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 
 from phonebook.importers.records import ContactRecord, ImportFailed
 from phonebook.importers.writer import ContactImport, ImportOptions
 from phonebook.progress import Progress
+
+logger = logging.getLogger(__name__)
 
 
 def read_secret_file(path: str, option: str) -> str:
@@ -97,6 +101,10 @@ class ImportCommand(BaseCommand):
             raise CommandError(f"{exc}; nothing was changed") from None
         except KeyboardInterrupt:
             raise CommandError("interrupted; nothing was changed") from None
+        except DatabaseError as exc:
+            # The phonebook's own database (locked, gone, another import writing the same contacts).
+            logger.warning("phonebook import failed", exc_info=exc)
+            raise CommandError(f"database error ({exc.__class__.__name__}); nothing was changed") from None
         finally:
             progress.close()
         if verbosity >= 1:

@@ -58,6 +58,7 @@ def test_words_match_word_starts_in_any_order_accents_and_case_ignored(people, q
         ("7946 0958", ["Hélène Dupont"]),
         ("7946-0958", ["Hélène Dupont"]),
         ("+44 20 7946 0958", ["Hélène Dupont"]),
+        ("+44 (0)20 7946 0958", ["Hélène Dupont"]),
         ("44207946", ["Hélène Dupont"]),
         ("33142685300", ["Marc Dupond"]),  # its E.164 digits, though written 01 42 68 53 00
         ("42 68 53", ["Marc Dupond"]),
