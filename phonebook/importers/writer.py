@@ -58,6 +58,13 @@ class ImportOptions:
     dry_run: bool = False
     keep_without_number: bool = False
     batch_size: int = 500
+    # The source guarantees that no key comes twice (LDAP's DNs and entryUUIDs): without
+    # --prune, the import then need not remember the keys it saw.
+    unique_keys: bool = False
+
+    @property
+    def track_keys(self) -> bool:
+        return self.prune or not self.unique_keys
 
 
 @dataclass
@@ -126,19 +133,22 @@ class ContactImport:
                         # Room for the indexes being written (pages, not rows: memory stays bounded).
                         cursor.execute("PRAGMA cache_size = -65536")
                 self.sync.pause()
-                seen.create()
+                if self.options.track_keys:
+                    seen.create()
                 for batch in _batches(records, self.options.batch_size):
                     self._write(batch)
                     if self.progress is not None:
                         self.progress(self.counts.read)
                 if self.options.prune:
                     self._prune()
-                seen.drop()
+                if self.options.track_keys:
+                    seen.drop()
                 self.sync.resume()
                 if self.options.dry_run:
                     transaction.set_rollback(True)
         finally:
-            seen.close()
+            if self.options.track_keys:
+                seen.close()
         return self.counts
 
     def _prepare(self, record: ContactRecord, fingerprint: str = "") -> Prepared | None:
@@ -170,8 +180,9 @@ class ContactImport:
             entries[source_hash] = entry
         if not entries:
             return entries
-        for source_hash in seen.already(list(entries)):
-            self._duplicate(entries.pop(source_hash), "earlier")
+        if self.options.track_keys:
+            for source_hash in seen.already(list(entries)):
+                self._duplicate(entries.pop(source_hash), "earlier")
         return entries
 
     def _classify(self, entries: dict[str, Prepared | ContactRecord]) -> None:
@@ -205,7 +216,7 @@ class ContactImport:
                 self.counts.unchanged += 1
             else:
                 to_update.append((contact_id, item))
-        if seen_now:
+        if seen_now and self.options.track_keys:
             seen.add(seen_now)
         self._create(to_create)
         self._update(to_update)

@@ -68,6 +68,10 @@ class ImportCommand(BaseCommand):
     def source_name(self, options: dict) -> str:
         return options["source_name"] or self.default_source_name
 
+    def unique_keys(self, options: dict) -> bool:
+        """Whether the source itself guarantees that no key comes twice."""
+        return False
+
     def progress_fraction(self) -> float | None:
         """How far the source is read (0..1) when it knows, for the progress bar."""
         return None
@@ -87,6 +91,7 @@ class ImportCommand(BaseCommand):
             dry_run=options["dry_run"],
             keep_without_number=options["keep_without_number"],
             batch_size=options["batch_size"],
+            unique_keys=self.unique_keys(options),
         )
         # The bar goes to standard error, and only to a terminal: cron mails stay clean.
         progress = Progress(sys.stderr, enabled=verbosity >= 1 and sys.stderr.isatty())

@@ -222,3 +222,24 @@ def test_it_reads_settings_and_a_password_file(directory, settings, tmp_path):
     assert f"{with_phone(260)} created" in out.getvalue()
     assert Contact.objects.get(email="person5@example.org").name == "Dupont"
     assert not PhoneNumber.objects.filter(label="mobile").exists()
+
+
+def test_a_key_attribute_that_comes_twice_is_refused(directory):
+    directory.modify(
+        "".join(
+            f"dn: uid=person{i},ou=people,{directory.base_dn}\nchangetype: modify\n"
+            f"add: employeeNumber\nemployeeNumber: E{min(i, 20)}\n\n"
+            for i in range(1, 30)
+        )
+    )
+    with pytest.raises(CommandError, match=r"key 'e20' appears twice \(first uid=person2\d"):
+        run(
+            directory,
+            "--key-attribute",
+            "employeeNumber",
+            "--filter",
+            "(employeeNumber=*)",
+            "--batch-size",
+            "5",
+        )
+    assert Contact.objects.count() == 0

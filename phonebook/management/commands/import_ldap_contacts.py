@@ -112,3 +112,10 @@ class Command(ImportCommand):
 
     def records(self, options: dict) -> Iterable[ContactRecord]:
         return ldap_source.read_records(self.config(options))
+
+    def unique_keys(self, options: dict) -> bool:
+        # A DN, an entryUUID, an objectGUID is unique in a directory; another attribute may not be.
+        key = options.get("key_attribute")
+        if key is None:
+            key = settings.ASTITRAY_PHONEBOOK_LDAP_KEY_ATTR
+        return key.lower() in ("", "dn", "entryuuid", "objectguid")
