@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -386,6 +387,7 @@ class Run:
             log(f"SQLite {self.n}: {fmt(self.search['sqlite_small'])} ms")
         finally:
             slapd.close()
+            shutil.rmtree(work, ignore_errors=True)
 
     def big_sqlite(self) -> None:
         with LiveServer() as server:
