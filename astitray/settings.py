@@ -468,7 +468,9 @@ ASTITRAY_CID_ALLOWED = env_list("ASTITRAY_CID_ALLOWED", ["127.0.0.1", "::1"])
 try:
     ASTITRAY_CID_NETWORKS = tuple(ipaddress.ip_network(item, strict=False) for item in ASTITRAY_CID_ALLOWED)
 except ValueError as exc:
-    raise ImproperlyConfigured(f"ASTITRAY_CID_ALLOWED: {exc} (addresses or networks, comma-separated)") from None
+    raise ImproperlyConfigured(
+        f"ASTITRAY_CID_ALLOWED: {exc} (addresses or networks, comma-separated)"
+    ) from None
 # Longest name answered (characters); phones show about 15 to 40.
 ASTITRAY_CID_MAX_LENGTH = env_int("ASTITRAY_CID_MAX_LENGTH", 40, minimum=1, maximum=200)
 

@@ -12,6 +12,9 @@ import unicodedata
 
 from django.conf import settings
 
+from phonebook.models import Contact
+from phonebook.services import lookup
+
 # Characters Asterisk's caller-ID parser gives a meaning to.
 _CALLER_ID_SPECIALS = str.maketrans({'"': "'", "\\": " ", "<": "(", ">": ")"})
 
@@ -42,3 +45,15 @@ def caller_id(name: str, number: str) -> str:
     """
     name = clean_name(name).translate(_CALLER_ID_SPECIALS).strip()
     return f'"{name}" <{number}>' if name else f"<{number}>"
+
+
+def contact_name(contact: Contact | None) -> str:
+    """What a phone shows for ``contact``: the name (else the company), cleaned and capped; "" for None."""
+    if contact is None:
+        return ""
+    return clean_name(contact.name or contact.company)
+
+
+def name_for(number: str, country: str) -> str:
+    """The phonebook's name for ``number`` (``country`` for numbers without a country code), or ""."""
+    return contact_name(lookup(number, country))

@@ -20,6 +20,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, connection
@@ -141,7 +142,7 @@ def dial(user: AbstractBaseUser, text: str) -> dict:
         logger.warning("dial: %s is over the rate limit", user.get_username())
         raise RateLimited()
 
-    shown = callerid.caller_id("", result.number)
+    shown = callerid.caller_id(_callee_name(result, pbx), result.number)
     call = _record(user, extension, pbx, text, result, call_id=call_id, caller_id=shown)
     try:
         outcome = _originate(call, extension, pbx, shown)
@@ -190,6 +191,12 @@ def _record(
         status=status,
         reason=reason[:_REASON_LENGTH],
     )
+
+
+def _callee_name(result: RewriteResult, pbx: PbxServer | None) -> str:
+    """The phonebook's name for the number being called (its international form when it has one)."""
+    country = pbx.country if pbx is not None else settings.ASTITRAY_DEFAULT_COUNTRY
+    return callerid.name_for(result.e164 or result.number, country)
 
 
 def _claim(user: AbstractBaseUser, number: str, call_id: str) -> Call | None:

@@ -13,6 +13,7 @@ from dialer.models import Call, NumberRule
 from tests.conftest import ALICE_PASSWORD
 from tests.dialing.conftest import make_ami_pbx
 from tests.fake_asterisk import FakeAmi, Reason
+from tests.phonebook.helpers import add
 from tests.rpc import basic, xmlrpc_call, xmlrpc_post, xmlrpc_result
 from tests.services import free_port
 
@@ -35,6 +36,7 @@ def test_a_dial_rings_the_callers_phone_then_the_number_and_the_outcome_lands(
     client, alice_auth, ami, ami_pbx, wait_for
 ):
     Extension.objects.filter(user__username="alice").update(account_code="sales", auto_answer=True)
+    add("Hélène Dupont", "+44 20 7946 0958")
 
     answer = xmlrpc_call(client, "dialer.dial", f"Call me: {LONDON}", auth=alice_auth)
 
@@ -51,7 +53,7 @@ def test_a_dial_rings_the_callers_phone_then_the_number_and_the_outcome_lands(
     assert originate["Context"] == "outbound"
     assert originate["Timeout"] == "25000"
     assert originate["ActionID"] == answer["call_id"]
-    assert originate["CallerID"] == f"<{LONDON_DIALED}>"
+    assert originate["CallerID"] == f'"Hélène Dupont" <{LONDON_DIALED}>'
     assert originate["Account"] == "sales"
     variables = originate.get_all("Variable")
     assert f"ASTITRAY_CALL_ID={answer['call_id']}" in variables

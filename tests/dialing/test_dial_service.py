@@ -16,6 +16,7 @@ from drivers import services as driver_services
 from drivers.base import CallStatus, OriginateFailed, PbxAuthFailed, UnsafeValue
 from drivers.models import PbxServer
 from tests.dialing.drivers import TEST_DRIVERS, RecordingDriver
+from tests.phonebook.helpers import add
 
 pytestmark = pytest.mark.django_db
 
@@ -263,3 +264,31 @@ def test_a_double_click_of_a_denied_number_is_denied_again(alice, pbx, driver):
         with pytest.raises(faults.NumberNotAllowed):
             services.dial(alice, "08 99 12 34 56")
     assert driver.requests == []
+
+
+def test_the_callers_phone_shows_the_phonebook_name_of_the_number(alice, pbx, driver):
+    add("Hélène Dupont", "0044 20 7946 0958")
+    add("Reception", "1002")
+    services.dial(alice, LONDON)
+    services.dial(alice, "1002")
+    services.dial(alice, "+1 650 253 0000")
+    assert [r.caller_id for r in driver.requests] == [
+        '"Hélène Dupont" <000442079460958>',
+        '"Reception" <1002>',
+        "<00016502530000>",
+    ]
+    assert Call.objects.filter(number=LONDON_DIALED).get().caller_id == '"Hélène Dupont" <000442079460958>'
+
+
+def test_names_cannot_break_the_caller_id(alice, pbx, driver, settings):
+    settings.ASTITRAY_CID_MAX_LENGTH = 30
+    add('Bob "The Builder" <bob@example.org>\r\nAction: Command', "+44 20 7946 0958")
+    services.dial(alice, LONDON)
+    assert driver.requests[0].caller_id == "\"Bob 'The Builder' (bob@example\" <000442079460958>"
+
+
+def test_numbers_without_a_country_code_are_read_in_the_pbxs_country(alice, pbx, driver):
+    add("London office", "+44 20 7946 0958")
+    PbxServer.objects.filter(pk=pbx.pk).update(country="GB", outside_prefix="9")
+    services.dial(alice, "020 7946 0958")
+    assert driver.requests[0].caller_id == '"London office" <902079460958>'
