@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -20,31 +21,41 @@ AMI_SECRET = "astitray-secret"
 
 
 @pytest.fixture(autouse=True)
-def _outcomes_share_an_in_memory_sqlite_database() -> Iterator[None]:
-    """On the in-memory SQLite test database only: the drivers' threads use the test's connection.
+def _outcome_handler() -> Iterator[None]:
+    """Outcomes go to the dial service's real handler (another area's test may have unset it).
 
-    Each connection to SQLite's shared in-memory database locks whole
-    tables and never waits ("database table is locked"); a file database
-    (what ``DATABASE_URL=sqlite:///...`` gives) waits for its turn instead.
-    So, as Django's own live server does, the outcome handler's thread
-    borrows the test thread's connection; the handler itself is the real one.
+    The drivers' threads (an AMI reader) run it with connections of their
+    own, which must not outlive the test (the test database could not be
+    dropped): they are closed after each outcome. On the in-memory SQLite
+    test database, whose connections lock whole tables and never wait
+    ("database table is locked"), those threads borrow the test's connection
+    instead, as Django's own live server does; a file database (what
+    ``DATABASE_URL=sqlite:///...`` gives in production) waits for its turn.
     """
     shared = connections["default"]
-    if shared.vendor != "sqlite" or not shared.is_in_memory_db():
-        yield
-        return
+    in_memory = shared.vendor == "sqlite" and shared.is_in_memory_db()
 
     def handler(reference: str, status: CallStatus, reason: str) -> None:
-        connections["default"] = shared
-        record_outcome(reference, status, reason)
+        if threading.current_thread() is threading.main_thread():
+            record_outcome(reference, status, reason)  # reported from inside originate()
+        elif in_memory:
+            connections["default"] = shared
+            record_outcome(reference, status, reason)
+        else:
+            try:
+                record_outcome(reference, status, reason)
+            finally:
+                connections["default"].close()
 
-    shared.inc_thread_sharing()
+    if in_memory:
+        shared.inc_thread_sharing()
     set_outcome_handler(handler)
     try:
         yield
     finally:
         set_outcome_handler(record_outcome)
-        shared.dec_thread_sharing()
+        if in_memory:
+            shared.dec_thread_sharing()
 
 
 @pytest.fixture

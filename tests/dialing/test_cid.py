@@ -69,7 +69,7 @@ def test_the_company_when_there_is_no_name(client):
 
 
 def test_the_name_is_one_line_and_capped(client, settings):
-    add("Dr.\tJean-Baptiste\nde la Fontaine-Saint-Aubin du Grand Large\x00", "+44 20 7946 0958")
+    add("Dr.\tJean-\u200bBaptiste\nde la Fontaine-Saint-Aubin du Grand Large\x07", "+44 20 7946 0958")
     settings.ASTITRAY_CID_MAX_LENGTH = 20
     assert text_of(client.get(URL, {"number": "+442079460958"})) == "Dr. Jean-Baptiste de"
 

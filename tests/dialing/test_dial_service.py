@@ -7,6 +7,7 @@ import logging
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import OperationalError
 
 from accounts.models import Extension
 from astitray import faults
@@ -292,3 +293,22 @@ def test_numbers_without_a_country_code_are_read_in_the_pbxs_country(alice, pbx,
     PbxServer.objects.filter(pk=pbx.pk).update(country="GB", outside_prefix="9")
     services.dial(alice, "020 7946 0958")
     assert driver.requests[0].caller_id == '"London office" <902079460958>'
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_outcome_after_the_database_went_away_reconnects_once(alice, pbx, driver, monkeypatch, caplog):
+    answer = services.dial(alice, LONDON)
+    real = services._record_outcome
+    attempts: list[str] = []
+
+    def flaky(reference, target, reason):
+        attempts.append(reference)
+        if len(attempts) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        real(reference, target, reason)
+
+    monkeypatch.setattr(services, "_record_outcome", flaky)
+    services.record_outcome(answer["call_id"], CallStatus.BUSY, "busy")
+    assert Call.objects.get().status == "busy"
+    assert len(attempts) == 2
+    assert "the database connection failed; reconnecting" in caplog.text

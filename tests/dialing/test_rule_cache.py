@@ -19,12 +19,17 @@ def test_unchanged_rules_are_not_read_again(alice, django_assert_num_queries):
         assert numbers.rules_for(None) == []
 
 
+def disable(rule: NumberRule) -> None:
+    rule.enabled = False
+    rule.save()
+
+
 @pytest.mark.parametrize(
     "change",
     [
         lambda rule: NumberRule.objects.filter(pk=rule.pk).update(action="allow"),
         lambda rule: NumberRule.objects.filter(pk=rule.pk).delete(),
-        lambda rule: (setattr(rule, "enabled", False), rule.save()),
+        disable,
         lambda rule: rule.delete(),
     ],
     ids=["queryset update", "queryset delete", "save", "delete"],
