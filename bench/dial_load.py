@@ -396,7 +396,10 @@ def main() -> int:
     w, d = whoami.stats(), dial.stats()
     faults = dict(sum((t.faults for t in (warm, dial, faulty)), collections.Counter()))
     errors = dict(sum((t.errors for t in (warm, dial, faulty)), collections.Counter()))
-    phase = f"{len(faulty.accepted)} dials accepted {dict(faulty.statuses)}, faults {dict(faulty.faults)}"
+    phase = (
+        f"{len(faulty.accepted)} dials accepted {dict(faulty.statuses)} ({fmt(faulty.stats())}), "
+        f"faults {dict(faulty.faults)}"
+    )
     print(f"faults {faults or 'none'}, transport errors {errors or 'none'}; with drops: {phase}")
     print("checks: " + ", ".join(f"{key} {value}" for key, value in counts.items()))
     print(
