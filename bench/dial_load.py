@@ -21,7 +21,7 @@ user, each dial distinct numbers.
 
 Prints its figures on the last line.
 
-    .venv/bin/python -m bench.dial_load [--clients 50] [--seconds 6] [--rounds 3]
+    .venv/bin/python -m bench.dial_load [--clients 50] [--seconds 4] [--rounds 5]
         [--fault-seconds 15] [--drop-every 3] [--workers 4] [--database astitray_bench_dial_load]
 """
 
@@ -347,8 +347,8 @@ def fmt(stats: dict[str, float]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--seconds", type=float, default=6.0, help="per procedure and round")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=4.0, help="per procedure and round")
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--fault-seconds", type=float, default=15.0)
     parser.add_argument("--drop-every", type=float, default=3.0, help="seconds between the PBX's drops")
     parser.add_argument("--workers", type=int, default=4)

@@ -14,7 +14,7 @@ from tests.conftest import ALICE_PASSWORD
 from tests.dialing.conftest import make_ami_pbx
 from tests.fake_asterisk import FakeAmi, Reason
 from tests.phonebook.helpers import add
-from tests.rpc import basic, xmlrpc_call, xmlrpc_post, xmlrpc_result
+from tests.rpc import basic, jsonrpc_call, xmlrpc_call, xmlrpc_post, xmlrpc_result
 from tests.services import free_port
 
 # The driver's reader thread writes outcomes through its own database connection: rows must be committed.
@@ -297,3 +297,22 @@ def test_a_wrong_password_is_refused_before_anything(client, alice, ami, ami_pbx
     assert fault(client, "dialer.dial", LONDON, auth=("alice", "wrong")).faultCode == -32098
     assert ami.originates == []
     assert ALICE_PASSWORD != "wrong"
+
+
+def test_the_procedures_over_json_rpc_with_named_parameters(client, alice_auth, ami, ami_pbx):
+    answer = jsonrpc_call(client, "dialer.dial", {"text": LONDON}, auth=alice_auth)["result"]
+    assert answer["number"] == LONDON_DIALED
+    status = jsonrpc_call(client, "dialer.call_status", {"call_id": answer["call_id"]}, auth=alice_auth)
+    assert status["result"]["call_id"] == answer["call_id"]
+    history = jsonrpc_call(client, "dialer.history", {"limit": 1}, auth=alice_auth)["result"]
+    assert [h["call_id"] for h in history] == [answer["call_id"]]
+    refused = jsonrpc_call(client, "dialer.dial", {"text": LONDON, "channel": "PJSIP/6666"}, auth=alice_auth)
+    assert refused["error"]["code"] == -32602
+
+
+def test_the_procedures_explain_themselves(client):
+    help_text = xmlrpc_call(client, "system.methodHelp", "dialer.dial")
+    assert "Ring your own phone" in help_text
+    assert {"dialer.dial", "dialer.call_status", "dialer.history"} <= set(
+        xmlrpc_call(client, "system.listMethods")
+    )
