@@ -155,15 +155,26 @@ def dial(user: AbstractBaseUser, text: str) -> dict:
         limits.release_number(user.pk, result.number, call_id)  # nothing rang: a retry may dial
         raise
 
-    status, reason = Status.QUEUED, outcome.reason
-    if outcome.reference and outcome.reference != call_id:
+    status = _after_originate(call, outcome)
+    return _dial_answer(call_id, call.number, call.extension, status, outcome.reason)
+
+
+def _after_originate(call: Call, outcome: OriginateResult) -> CallLogStatus:
+    """Update the row with what ``originate()`` answered; the status to answer.
+
+    For the built-in drivers the reference is the call id and the status
+    ``queued``: nothing to write (the outcome may even be on the row already).
+    """
+    own_reference = outcome.reference and outcome.reference != str(call.call_id)
+    if own_reference:
         Call.objects.filter(pk=call.pk).update(reference=outcome.reference[:128])
     if outcome.status.is_final:
         status = Status(outcome.status.value)
         _finish(call, status, outcome.reason)
-    elif outcome.reference and outcome.reference != call_id:
+        return status
+    if own_reference:
         _apply_pending_outcome(outcome.reference)
-    return _dial_answer(call_id, call.number, call.extension, status, reason)
+    return Status.QUEUED
 
 
 def _record(
