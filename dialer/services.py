@@ -4,9 +4,9 @@
 the number rewritten for that phone's PBX, the number rules, the
 double-click guard and the rate limit, then a ``Call`` row (``queued``)
 written *before* the driver is asked, and updated after. Outcomes the
-drivers learn later reach :func:`record_outcome` (registered at start-up),
-from whichever process and thread hears them: the row is the one place
-where a call's status lives.
+drivers learn later reach :func:`dialer.outcomes.record_outcome`
+(registered at start-up), from whichever process and thread hears them:
+the row is the one place where a call's status lives.
 
 The API procedures (``dialer.dial``, ``dialer.call_status``,
 ``dialer.history``) call these functions; they raise the API's faults
@@ -18,12 +18,10 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.cache import cache
-from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
 from accounts.models import Extension
@@ -37,13 +35,12 @@ from astitray.faults import (
     PbxUnavailable,
     RateLimited,
 )
-from dialer import callerid, limits, numbers
+from dialer import callerid, limits, numbers, outcomes
 from dialer.models import Call, CallLogStatus
 from dialer.rewrite import RewriteError, RewriteResult
 from drivers import registry
 from drivers import services as drivers
 from drivers.base import (
-    CallStatus,
     DriverError,
     OriginateOutcomeUnknown,
     OriginateRequest,
@@ -55,12 +52,8 @@ from drivers.models import PbxServer
 logger = logging.getLogger(__name__)
 
 Status = CallLogStatus
-FINAL = frozenset({Status.ANSWERED, Status.NO_ANSWER, Status.BUSY, Status.FAILED, Status.DENIED})
-# A queued call whose outcome has not come this long after its ring and network timeouts is unknown.
-OUTCOME_GRACE_S = 60
 # How long a double click waits for the first click's row to be written.
 _CLAIM_WAIT_S = 2.0
-_PENDING_OUTCOME_PREFIX = "astitray:dial-outcome:"
 _REASON_LENGTH = Call._meta.get_field("reason").max_length or 200
 
 
@@ -149,7 +142,7 @@ def dial(user: AbstractBaseUser, text: str) -> dict:
     except OriginateOutcomeUnknown as exc:
         # Sent, perhaps executed: never sent again, and the guard stays so a retry gets this call.
         reason = f"{exc}; the phone may still ring"
-        _finish(call, Status.UNKNOWN, reason)
+        outcomes.finish(call, Status.UNKNOWN, reason)
         return _dial_answer(call_id, call.number, call.extension, Status.UNKNOWN, reason)
     except (PbxUnavailable, PbxError):
         limits.release_number(user.pk, result.number, call_id)  # nothing rang: a retry may dial
@@ -170,10 +163,10 @@ def _after_originate(call: Call, outcome: OriginateResult) -> CallLogStatus:
         Call.objects.filter(pk=call.pk).update(reference=outcome.reference[:128])
     if outcome.status.is_final:
         status = Status(outcome.status.value)
-        _finish(call, status, outcome.reason)
+        outcomes.finish(call, status, outcome.reason)
         return status
     if own_reference:
-        _apply_pending_outcome(outcome.reference)
+        outcomes.apply_pending_outcome(outcome.reference)
     return Status.QUEUED
 
 
@@ -274,21 +267,7 @@ def _variables(extension: Extension) -> dict[str, str]:
 
 def _fail(call: Call, reason: str) -> None:
     logger.warning("dial: call %s failed: %s", call.call_id, reason)
-    _finish(call, Status.FAILED, reason)
-
-
-def _finish(call: Call, status: str, reason: str) -> bool:
-    """Move ``call`` to ``status`` unless it is final already; True if it moved."""
-    return bool(_move(Call.objects.filter(pk=call.pk), status, reason))
-
-
-def _move(calls, status: str, reason: str) -> int:
-    # One conditional UPDATE: whichever of the dial service and the driver's outcome comes
-    # second never overwrites a final status. "unknown" may still become what the PBX says.
-    movable = [Status.QUEUED] if status == Status.UNKNOWN else [Status.QUEUED, Status.UNKNOWN]
-    return calls.filter(status__in=movable).update(
-        status=status, reason=reason[:_REASON_LENGTH], updated=timezone.now()
-    )
+    outcomes.finish(call, Status.FAILED, reason)
 
 
 def _wait_for_call(user: AbstractBaseUser, call_id: str) -> Call | None:
@@ -299,80 +278,6 @@ def _wait_for_call(user: AbstractBaseUser, call_id: str) -> Call | None:
         if call is not None or time.monotonic() >= deadline:
             return call
         time.sleep(0.05)
-
-
-# --- Outcomes ----------------------------------------------------------------------
-
-
-def record_outcome(reference: str, status: CallStatus, reason: str) -> None:
-    """A driver learned how call ``reference`` ended: put it on the Call row.
-
-    Registered with :func:`drivers.services.set_outcome_handler` at start-up.
-    Runs in whichever process and thread heard the outcome (an AMI reader
-    thread, often before ``originate()`` has returned): the reference is
-    the call id for the built-in drivers, else the driver's own reference.
-    Only a row that is not final yet moves. An outcome for a reference not
-    yet on any row (a driver with its own references, faster than
-    ``originate()`` returning) is kept for :func:`dial` to apply.
-    """
-    try:
-        target = Status(status.value)
-    except ValueError:
-        logger.warning("call %s: unknown status %r ignored", reference, status)
-        return
-    if target == Status.QUEUED:
-        return
-    try:
-        _record_outcome(reference, target, reason)
-    except (InterfaceError, OperationalError):
-        if connection.in_atomic_block:
-            raise
-        # A driver's thread keeps its connection for ever: after the database went away,
-        # start afresh once.
-        logger.warning("call %s: the database connection failed; reconnecting", reference)
-        connection.close()
-        _record_outcome(reference, target, reason)
-
-
-def _record_outcome(reference: str, target: CallLogStatus, reason: str) -> None:
-    moved = 0
-    try:
-        call_id: uuid.UUID | None = uuid.UUID(reference)
-    except ValueError:
-        call_id = None
-    if call_id is not None:
-        moved = _move(Call.objects.filter(call_id=call_id), target, reason)
-    if not moved and reference:
-        moved = _move(Call.objects.filter(reference=reference[:128]), target, reason)
-    if moved:
-        logger.info("call %s ended %s (%s)", reference, target, reason)
-        return
-    known = Call.objects.filter(call_id=call_id) if call_id is not None else Call.objects.none()
-    if known.exists() or Call.objects.filter(reference=reference[:128]).exists():
-        logger.debug("call %s: outcome %s arrived after its final status", reference, target)
-        return
-    # No row has this reference yet: dial() applies it once the driver's reference is stored.
-    cache.set(_PENDING_OUTCOME_PREFIX + reference, (target.value, reason), timeout=600)
-
-
-def _apply_pending_outcome(reference: str) -> None:
-    pending = cache.get(_PENDING_OUTCOME_PREFIX + reference)
-    if pending is not None:
-        cache.delete(_PENDING_OUTCOME_PREFIX + reference)
-        status, reason = pending
-        _move(Call.objects.filter(reference=reference[:128]), status, reason)
-
-
-def _expire(call: Call, now: datetime) -> None:
-    """``call`` queued past any outcome (its process died, or its driver reports none): unknown."""
-    if call.status != Status.QUEUED:
-        return
-    ring, network = (call.pbx.ring_timeout_s, call.pbx.timeout_s) if call.pbx else (300, 60.0)
-    if call.created > now - timedelta(seconds=ring + network + OUTCOME_GRACE_S):
-        return
-    reason = "the PBX never reported the outcome"
-    if _finish(call, Status.UNKNOWN, reason):
-        call.status, call.reason, call.updated = Status.UNKNOWN, reason, now
 
 
 # --- The caller's own calls --------------------------------------------------------
@@ -386,7 +291,7 @@ def call_status(user: AbstractBaseUser, call_id: uuid.UUID) -> dict:
     call = Call.objects.select_related("pbx").filter(call_id=call_id, user=user).first()
     if call is None:
         raise NotFound()
-    _expire(call, timezone.now())
+    outcomes.expire(call, timezone.now())
     return call_as_dict(call)
 
 
@@ -395,5 +300,5 @@ def history(user: AbstractBaseUser, limit: int = 20) -> list[dict]:
     calls = list(Call.objects.select_related("pbx").filter(user=user).order_by("-created", "-pk")[:limit])
     now = timezone.now()
     for call in calls:
-        _expire(call, now)
+        outcomes.expire(call, now)
     return [call_as_dict(call) for call in calls]

@@ -11,7 +11,7 @@ from django.db import connections
 
 from accounts.models import Extension
 from dialer.models import Call
-from dialer.services import record_outcome
+from dialer.outcomes import record_outcome
 from drivers.base import CallStatus
 from drivers.models import PbxServer
 from drivers.services import set_outcome_handler

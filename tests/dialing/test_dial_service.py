@@ -11,7 +11,7 @@ from django.db import OperationalError
 
 from accounts.models import Extension
 from astitray import faults
-from dialer import services
+from dialer import outcomes, services
 from dialer.models import Call
 from drivers import services as driver_services
 from drivers.base import CallStatus, OriginateFailed, PbxAuthFailed, UnsafeValue
@@ -105,24 +105,24 @@ def test_a_driver_with_its_own_reference_reporting_later(alice, pbx, driver):
 
 def test_a_final_status_is_never_overwritten(alice, pbx, driver):
     answer = services.dial(alice, LONDON)
-    services.record_outcome(answer["call_id"], CallStatus.BUSY, "busy")
-    services.record_outcome(answer["call_id"], CallStatus.ANSWERED, "answered")
-    services.record_outcome(answer["call_id"], CallStatus.UNKNOWN, "lost")
+    outcomes.record_outcome(answer["call_id"], CallStatus.BUSY, "busy")
+    outcomes.record_outcome(answer["call_id"], CallStatus.ANSWERED, "answered")
+    outcomes.record_outcome(answer["call_id"], CallStatus.UNKNOWN, "lost")
     assert Call.objects.get().status == "busy"
 
 
 def test_unknown_becomes_what_the_pbx_says_but_not_the_reverse(alice, pbx, driver):
     answer = services.dial(alice, LONDON)
-    services.record_outcome(answer["call_id"], CallStatus.UNKNOWN, "the connection to the PBX was lost")
+    outcomes.record_outcome(answer["call_id"], CallStatus.UNKNOWN, "the connection to the PBX was lost")
     assert Call.objects.get().status == "unknown"
-    services.record_outcome(answer["call_id"], CallStatus.ANSWERED, "answered")
+    outcomes.record_outcome(answer["call_id"], CallStatus.ANSWERED, "answered")
     assert Call.objects.get().status == "answered"
 
 
 def test_an_outcome_for_no_known_call_changes_nothing(alice, pbx, driver):
     services.dial(alice, LONDON)
-    services.record_outcome("6d1e8f0c-2f5e-4a57-9b8e-3e8c9c1e2f00", CallStatus.BUSY, "busy")
-    services.record_outcome("someone-elses", CallStatus.BUSY, "busy")
+    outcomes.record_outcome("6d1e8f0c-2f5e-4a57-9b8e-3e8c9c1e2f00", CallStatus.BUSY, "busy")
+    outcomes.record_outcome("someone-elses", CallStatus.BUSY, "busy")
     assert Call.objects.get().status == "queued"
 
 
@@ -298,7 +298,7 @@ def test_numbers_without_a_country_code_are_read_in_the_pbxs_country(alice, pbx,
 @pytest.mark.django_db(transaction=True)
 def test_an_outcome_after_the_database_went_away_reconnects_once(alice, pbx, driver, monkeypatch, caplog):
     answer = services.dial(alice, LONDON)
-    real = services._record_outcome
+    real = outcomes._record_outcome
     attempts: list[str] = []
 
     def flaky(reference, target, reason):
@@ -307,8 +307,8 @@ def test_an_outcome_after_the_database_went_away_reconnects_once(alice, pbx, dri
             raise OperationalError("server closed the connection unexpectedly")
         real(reference, target, reason)
 
-    monkeypatch.setattr(services, "_record_outcome", flaky)
-    services.record_outcome(answer["call_id"], CallStatus.BUSY, "busy")
+    monkeypatch.setattr(outcomes, "_record_outcome", flaky)
+    outcomes.record_outcome(answer["call_id"], CallStatus.BUSY, "busy")
     assert Call.objects.get().status == "busy"
     assert len(attempts) == 2
     assert "the database connection failed; reconnecting" in caplog.text
