@@ -363,7 +363,7 @@ def scratch_database() -> Iterator[str]:
 
     def postgres(statement: str) -> None:
         with psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True) as db:
-            db.execute(statement)  # type: ignore[arg-type]
+            db.execute(statement)
 
     postgres(f'CREATE DATABASE "{name}"')
     try:
@@ -393,7 +393,7 @@ def query(database_url: str, sql: str, *params: object) -> list[tuple]:
     import psycopg
 
     with psycopg.connect(database_url, autocommit=True) as db:
-        return [tuple(row) for row in db.execute(sql, params).fetchall()]  # type: ignore[arg-type]
+        return [tuple(row) for row in db.execute(sql, params).fetchall()]
 
 
 # --- Redis -------------------------------------------------------------------------------------
@@ -473,7 +473,7 @@ class HttpsRpc:
         finally:
             connection.close()
 
-    def call(self, procedure: str, *params: object, auth: tuple[str, str] | None = None) -> Answer:
+    def call(self, procedure: str, *params: Any, auth: tuple[str, str] | None = None) -> Answer:
         headers = {"Content-Type": "text/xml"}
         if auth is not None:
             headers["Authorization"] = xmlrpc_basic(*auth)

@@ -22,6 +22,7 @@ from tests.services import require, require_program
 from tests.slapd import Slapd, slapd_binary
 
 SECRET = "p-" + "Zq8v3LmN4xT7yB2cR5kW9jH1gF6dS0aE" * 2
+RUN: dict = {"capture_output": True, "text": True, "timeout": 120, "cwd": "/"}
 
 
 def production_host(tmp_path: Path, cache_url: str = "redis://127.0.0.1:6379/0") -> Host:
@@ -201,3 +202,28 @@ def test_the_timer_unit_imports_the_phonebook(tmp_path):
     with contextlib.closing(sqlite3.connect(tmp_path / "db.sqlite3")) as db:
         names = sorted(name for (name,) in db.execute("SELECT name FROM phonebook_contact"))
     assert names == ["Person 0", "Person 1", "Person 2"]
+
+
+def test_astitray_manage_runs_manage_py_with_the_service_settings(tmp_path):
+    host = production_host(tmp_path)
+    template = "uid=%(user)s,ou=people,dc=example,dc=org"
+    with (host.etc / "astitray.env").open("a", encoding="utf-8") as env_file:
+        env_file.write(f"AUTH_LDAP_USER_DN_TEMPLATE='{template}'\n")  # shell characters, quoted
+    _, service_env = host.command(Unit.read(DEPLOY / "systemd" / "astitray.service"))
+    assert service_env["AUTH_LDAP_USER_DN_TEMPLATE"] == template  # as systemd reads it
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "ASTITRAY_ETC": str(host.etc),
+        "ASTITRAY_HOME": str(ROOT),
+        "ASTITRAY_PYTHON": sys.executable,
+    }
+    script = str(DEPLOY / "astitray-manage")
+    checked = subprocess.run([script, "check", "--deploy", "--fail-level", "WARNING"], env=env, **RUN)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    code = (
+        "from django.conf import settings as s; "
+        f"print(s.AUTH_LDAP_USER_DN_TEMPLATE, s.SECRET_KEY == {SECRET!r})"
+    )
+    shown = subprocess.run([script, "shell", "-c", code], env=env, **RUN)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.strip().splitlines()[-1] == f"{template} True"  # as the shell reads it

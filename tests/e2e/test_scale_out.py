@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -442,7 +443,7 @@ def test_servers_reloaded_drained_and_stopped_mid_run_lose_no_accepted_call(clus
         )
 
     after_stop = {key for key, answer in accepted.items() if answer.started > moments["stop_A"][1]}
-    figures = {
+    figures: dict[str, Any] = {
         "dials": len(answers),
         "accepted": len(accepted),
         "accepted_per_server": servers(),
