@@ -34,9 +34,9 @@ timeout = 30
 # On SIGTERM (systemctl stop, a deployment): no new connections; requests under way
 # (a dial already sent to the PBX) are finished and answered, for up to this long.
 graceful_timeout = 30
-# No periodic recycling of workers (max_requests): a worker that quits drops its AMI
-# connection. Outcomes still land (Asterisk sends them to every worker's connection),
-# but there is no leak to cure.
+# No periodic recycling of workers (max_requests): a worker that quits closes its AMI
+# connection, and the calls it placed that are still ringing never learn how they
+# ended (they read "unknown" later). There is no leak to cure at that price.
 max_requests = 0
 # Each worker opens its own connections (database, AMI) after the fork, never shared.
 preload_app = False
