@@ -186,7 +186,7 @@ def test_an_admin_sets_up_a_phone_and_sees_its_call_in_the_call_log(live_server,
 
     # Carol dials, as her tray icon would.
     netloc = urlsplit(live_server.url).netloc
-    carol = xmlrpc.client.ServerProxy(f"http://carol:{CAROL_PASSWORD}@{netloc}/rpc/")
+    carol: Any = xmlrpc.client.ServerProxy(f"http://carol:{CAROL_PASSWORD}@{netloc}/rpc/")
     placed = [carol.dialer.dial("3949"), carol.dialer.dial("+44 20 7946 0958")]
     assert [(call["number"], call["status"]) for call in placed] == [
         ("03949", "answered"),
