@@ -215,13 +215,28 @@ def test_nginx_serves_both_app_servers_over_https(cluster):
 
 
 def test_the_rate_limit_holds_across_both_servers(cluster, record_property):
-    answers = [cluster.dial("rate", number(0, n)) for n in range(RATE_LIMIT + 6)]
+    # Six clients at once (over in a few seconds, well within the minute the limit counts)...
+    texts = [number(0, n) for n in range(RATE_LIMIT + 4)]
+    answers: list[Answer] = []
+
+    def client(share: list[str]) -> None:
+        answers.extend(cluster.dial("rate", text) for text in share)
+
+    threads = [threading.Thread(target=client, args=(texts[i::6],)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    # ... then two more in a row: nginx sends one to each server.
+    late = [cluster.dial("rate", number(0, n)) for n in (90, 91)]
+    answers += late
     accepted = [answer for answer in answers if answer.value]
     refused = [answer for answer in answers if answer.fault == RATE_LIMITED]
     assert (len(accepted), len(refused)) == (RATE_LIMIT, 6), answers
-    # Each server took some of them, and each refused some: one count, not one per server (or worker).
+    # Both servers accepted some, and both refuse now: one count, not one per server (or worker).
     assert {cluster.name_of(answer.upstream) for answer in accepted} == {"A", "B"}
-    assert {cluster.name_of(answer.upstream) for answer in refused} == {"A", "B"}
+    assert [answer.fault for answer in late] == [RATE_LIMITED, RATE_LIMITED]
+    assert {cluster.name_of(answer.upstream) for answer in late} == {"A", "B"}
     assert len(cluster.rows("rate")) == RATE_LIMIT
     per_server = collections.Counter(cluster.name_of(answer.upstream) for answer in accepted)
     cluster.record(
