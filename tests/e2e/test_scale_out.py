@@ -459,6 +459,7 @@ def test_servers_reloaded_drained_and_stopped_mid_run_lose_no_accepted_call(clus
 
     after_stop = {key for key, answer in accepted.items() if answer.started > moments["stop_A"][1]}
     figures: dict[str, Any] = {
+        "database": cluster.database_url.partition(":")[0],
         "dials": len(answers),
         "accepted": len(accepted),
         "accepted_per_server": servers(),
