@@ -49,11 +49,13 @@ class LiveServer:
         inherit_env: bool = True,
         migrate: bool = True,
         log_path: Path | None = None,
+        host: str = "127.0.0.1",
     ) -> None:
         """``command``: run this instead of gunicorn on ``port`` (which it must then serve).
 
         ``inherit_env=False``: the server gets ``env`` only (with ``PATH``),
         not this process's environment nor the default database and key.
+        ``host``: the Host header of the readiness check (one of ``ALLOWED_HOSTS``).
         """
         self.tmp = tempfile.TemporaryDirectory(prefix="astitray-bench-")
         self.port = port or free_port()
@@ -61,6 +63,7 @@ class LiveServer:
         self.command = list(command) if command else None
         self.run_migrate = migrate
         self.log_path = log_path
+        self.host = host
         if inherit_env:
             self.env = {
                 **os.environ,
@@ -129,12 +132,17 @@ class LiveServer:
         raise RuntimeError("the server did not start")
 
     def answers(self) -> bool:
-        """Whether the server answers an HTTP request now."""
+        """Whether the server answers ``system.listMethods`` now (any HTTP answer: a redirect too)."""
+        body = xmlrpc.client.dumps((), "system.listMethods").encode()
+        request = (
+            f"POST /rpc/ HTTP/1.0\r\nHost: {self.host}\r\nContent-Type: text/xml\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode() + body
         with (
             contextlib.suppress(OSError),
             socket.create_connection(("127.0.0.1", self.port), timeout=5) as sock,
         ):
-            sock.sendall(b"GET /rpc/ HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+            sock.sendall(request)
             return sock.recv(12).startswith(b"HTTP/")
         return False
 

@@ -43,6 +43,9 @@ preload_app = False
 # The heartbeat file in memory, not on a disk that may stall.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 proc_name = "astitray"
+# No control socket (gunicorn 25.1+ opens one in $HOME by default): systemctl does the
+# managing, and the home directory is read-only for the service.
+control_socket_disable = True
 
 # Logs to standard output (the journal under systemd). The access log has no
 # Authorization header, no body: no password, no dialed number but /cid/'s query.

@@ -131,6 +131,8 @@ def test_the_gunicorn_settings_come_from_the_environment(monkeypatch):
     config = runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))
     assert config["bind"] == ["127.0.0.1:8001", "10.0.0.11:8000"]
     assert (config["workers"], config["worker_class"], config["graceful_timeout"]) == (3, "sync", 30)
+    names = ("max_requests", "preload_app", "control_socket_disable")
+    assert [config[name] for name in names] == [0, False, True]
     monkeypatch.setenv("WEB_CONCURRENCY", "many")
     with pytest.raises(SystemExit, match="WEB_CONCURRENCY must be a number of worker processes, not 'many'"):
         runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))

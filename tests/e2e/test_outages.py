@@ -15,6 +15,13 @@ from tests.services import free_port
 pytestmark = pytest.mark.django_db
 
 
+def test_a_wrong_password_is_no_error_in_the_log(client, alice, caplog):
+    with caplog.at_level(logging.ERROR, logger="astitray.rpc"), pytest.raises(xmlrpc.client.Fault) as refused:
+        xmlrpc_call(client, "accounts.whoami", auth=("alice", "wrong"))
+    assert refused.value.faultCode == -32098
+    assert [record for record in caplog.records if record.name == "astitray.rpc"] == []
+
+
 def test_with_redis_down_calls_are_refused_and_the_log_says_why(client, alice_auth, caplog):
     unreachable = {
         "default": {

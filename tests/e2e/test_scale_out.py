@@ -161,6 +161,7 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
                     inherit_env=False,
                     migrate=name == "A",  # a deployment step, done once for every server
                     log_path=directory / f"server-{name}.log",
+                    host=SITE_NAME,
                 )
                 servers[name].__enter__()
             servers["A"].manage("shell", "-c", SETUP.format(port=ami.port, password=PASSWORD, users=USERS))
@@ -479,5 +480,13 @@ def test_servers_reloaded_drained_and_stopped_mid_run_lose_no_accepted_call(clus
     assert figures["reload_A"]["failed"] == 0 and figures["drain_and_stop_B"]["failed"] == 0, figures
     assert servers(after_stop).get("A", 0) == 0 and servers(after_stop).get("B", 0) > 0, figures
     assert not waiting & stayed, figures
+    # Nothing went wrong inside the servers either (their logs, this whole module long).
+    errors = [
+        line
+        for name in cluster.servers
+        for line in (cluster.directory / f"server-{name}.log").read_text(errors="replace").splitlines()
+        if " ERROR " in line or "[ERROR]" in line or "CRITICAL" in line or "Traceback" in line
+    ]
+    assert errors == [], "\n".join(errors[:20])
     # Refused only while A stopped without warning (its queue), never else.
     assert all(last_stop <= answer.ended and answer.started <= moments["stop_A"][1] + 1 for answer in failed)
