@@ -18,9 +18,10 @@ from tests.services import free_port
 from tests.tray.conftest import PASSWORD, USER, StubIcon
 from tray_client import config, i18n, icons
 from tray_client.app import TrayApp
-from tray_client.clipboard import Clipboard
+from tray_client.clipboard import Clipboard, ClipboardReader
 from tray_client.notify import Notifier
 from tray_client.redial import RedialBook
+from tray_client.windows.launcher import WindowLauncher
 
 NUMBER_TEXT = "Call me: +44 20 7946 0958"
 NUMBER_CLIPBOARD = Clipboard(NUMBER_TEXT)
@@ -57,10 +58,11 @@ class RecordingNotifier(Notifier):
         return [body for _title, body, _key in self.shown]
 
 
-class FakeWindows:
+class FakeWindows(WindowLauncher):
     """Records the windows the tray asks for (the real ones are tested on Xvfb)."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.opened: list[tuple[str, dict[str, Any]]] = []
         self.closed = False
         self.on_message: Any = None
@@ -73,8 +75,9 @@ class FakeWindows:
         self.closed = True
 
 
-class FakeClipboard:
+class FakeClipboard(ClipboardReader):
     def __init__(self, content: Clipboard) -> None:
+        super().__init__(tools=[])
         self.content = content
         self.reads = 0
 
