@@ -71,7 +71,7 @@ class FakeWindows(WindowLauncher):
         self.opened.append((name, payload))
         self.on_message = on_message
 
-    def close_all(self) -> None:
+    def close_all(self, timeout_s: float = 3.0) -> None:
         self.closed = True
 
 
