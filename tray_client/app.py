@@ -336,6 +336,7 @@ class TrayApp:
         except api.ApiError as err:
             logger.info("cannot check the clipboard's number: %s", err)
             self._note_error(err)
+        logger.debug("clipboard number: %s", number or "(unknown)")
         with self._lock:
             if number:
                 self._numbers[text] = number

@@ -20,9 +20,13 @@ class FileKeyring(KeyringBackend):
     priority = 1
     name = "test file keyring"
 
+    def __init__(self, path: Path | None = None) -> None:
+        super().__init__()
+        self._path = path
+
     @property
     def path(self) -> Path:
-        return Path(os.environ["ASTITRAY_TEST_KEYRING_FILE"])
+        return self._path or Path(os.environ["ASTITRAY_TEST_KEYRING_FILE"])
 
     def _load(self) -> dict[str, str]:
         try:

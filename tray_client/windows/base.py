@@ -114,6 +114,10 @@ class ChildWindow:
                 item[1](item[2])
         self.root.after(POLL_MS, self._drain)
 
+    def _mapped(self, event: tk.Event) -> None:
+        if event.widget is self.root:
+            self.root.focus_force()
+
     def bring_to_front(self) -> None:
         self.root.deiconify()
         self.root.lift()
@@ -130,4 +134,6 @@ class ChildWindow:
 
     def run(self) -> None:
         self.bring_to_front()
+        # Once mapped, take the keyboard (some window managers, and none at all, do not give it).
+        self.root.bind("<Map>", self._mapped)
         self.root.mainloop()

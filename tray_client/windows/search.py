@@ -1,5 +1,6 @@
 """The "Search phonebook…" window: a search box, results as you type, Enter or double-click dials.
 
+Up and Down choose among the results without leaving the search box.
 Results come from ``phonebook.search``, asked a moment after the last key
 (debounced) in a thread; an answer to an older query is dropped. Every
 number of a contact is a row of its own. The chosen number goes back to the
@@ -10,6 +11,7 @@ tray (``{"dial": ...}``), which dials it and notifies, and the window closes.
 
 from __future__ import annotations
 
+import logging
 import tkinter as tk
 from dataclasses import dataclass
 from tkinter import ttk
@@ -19,6 +21,8 @@ from tray_client import api
 from tray_client.i18n import _
 from tray_client.messages import describe
 from tray_client.windows.base import ChildWindow, send
+
+logger = logging.getLogger(__name__)
 
 MIN_QUERY = 2
 RESULTS = 50
@@ -101,7 +105,9 @@ class SearchWindow(ChildWindow):
         ttk.Label(frame, textvariable=self.status, wraplength=560).pack(anchor=tk.W, pady=(6, 0))
 
         self.entry.bind("<Return>", lambda _event: self.dial_selected())
-        self.entry.bind("<Down>", lambda _event: self._focus_table())
+        # Up and Down move through the results while the keyboard stays in the search box.
+        self.entry.bind("<Down>", lambda _event: self.move(1))
+        self.entry.bind("<Up>", lambda _event: self.move(-1))
         self.table.bind("<Return>", lambda _event: self.dial_selected())
         self.table.bind("<Double-1>", lambda _event: self.dial_selected())
         self.center(620, 400)
@@ -143,6 +149,7 @@ class SearchWindow(ChildWindow):
             self.dial_selected()
 
     def show(self, rows: list[Row], status: str) -> None:
+        logger.info("showing %d results", len(rows))
         self.rows = rows
         self.table.delete(*self.table.get_children())
         for index, row in enumerate(rows):
@@ -153,10 +160,14 @@ class SearchWindow(ChildWindow):
             self.table.selection_set("0")
         self.status.set(status)
 
-    def _focus_table(self) -> None:
-        if self.rows:
-            self.table.focus_set()
-            self.table.focus(self.table.selection()[0] if self.table.selection() else "0")
+    def move(self, step: int) -> None:
+        if not self.rows:
+            return
+        selected = self.table.selection()
+        index = int(selected[0]) + step if selected else 0
+        index = max(0, min(len(self.rows) - 1, index))
+        self.table.selection_set(str(index))
+        self.table.see(str(index))
 
     def dial_selected(self) -> None:
         if self._pending is not None:
