@@ -59,8 +59,3 @@ def set_language(languages: list[str] | None = None) -> str:
 def _(message: str) -> str:
     """``message`` in the chosen language."""
     return _current["translation"].gettext(message)
-
-
-def ngettext(singular: str, plural: str, count: int) -> str:
-    """The singular or plural form of a message for ``count``, in the chosen language."""
-    return _current["translation"].ngettext(singular, plural, count)

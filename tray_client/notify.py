@@ -123,12 +123,12 @@ class FreedesktopNotifier(QueuedNotifier):
             owned = self._dbus("NameHasOwner", GLib.Variant("(s)", (SERVICE,)))
             activatable = self._dbus("ListActivatableNames", None)
         except GLib.Error as err:
-            logger.warning("no desktop notifications (no D-Bus session bus: %s)", err.message)
+            logger.info("no desktop notifications (no D-Bus session bus: %s)", err.message)
             self._available = False
             return False
         self._available = bool(owned[0]) or SERVICE in activatable[0]
         if not self._available:
-            logger.warning("no desktop notifications: no notification service on the session bus")
+            logger.info("no desktop notifications: no notification service on the session bus")
         return self._available
 
     def _dbus(self, method: str, parameters: Any) -> Any:

@@ -26,7 +26,7 @@ PROGRAMS = {
     "xclip": "xclip",
     "xdotool": "xdotool",
     "import": "imagemagick",
-    "dbus-run-session": "dbus-bin",
+    "dbus-run-session": "dbus-daemon",
 }
 WIDTH, HEIGHT = 800, 500
 
