@@ -22,7 +22,7 @@ from typing import Any
 import pystray
 
 from tray_client import __version__, api, config, icons, messages
-from tray_client.clipboard import Clipboard, ClipboardReader
+from tray_client.clipboard import Clipboard, ClipboardReader, ClipboardWatcher
 from tray_client.i18n import _
 from tray_client.notify import Notifier, default_notifier
 from tray_client.redial import RedialBook
@@ -35,6 +35,8 @@ STATUS_EVERY_S = 60.0
 RETRY_EVERY_S = 15.0
 HISTORY_EVERY_S = 120.0
 RECENT_CALLS_SHOWN = 10
+# The clipboard poll when its changes are also notified (X11).
+WATCHED_POLL_S = 5.0
 NUMBER_CACHE_SIZE = 64
 SEARCH_DEBOUNCE_MS = 300
 # Why the clipboard holds nothing to dial, beyond clipboard.Clipboard's reasons.
@@ -70,6 +72,7 @@ class TrayApp:
         load_profile: Callable[[], config.Profile] = config.load_profile,
         client_factory: Callable[[config.Profile], api.ApiClient] = default_client,
         clipboard: ClipboardReader | None = None,
+        watch_clipboard: bool = True,
         notifier: Notifier | None = None,
         windows: WindowLauncher | None = None,
         redials: RedialBook | None = None,
@@ -83,6 +86,7 @@ class TrayApp:
         self.redials = redials or RedialBook()
         self.follow_every_s = follow_every_s
         self.follow_for_s = follow_for_s
+        self.watch_clipboard = watch_clipboard
 
         self._lock = threading.RLock()
         self._stopping = threading.Event()
@@ -103,6 +107,10 @@ class TrayApp:
         self._next_status = 0.0
         self._next_history = 0.0
         self._started = False
+        # Clipboard changes told by the watcher (X11), and the last read with the count it saw.
+        self._watched = False
+        self._changes = 0
+        self._last_read: tuple[int, Clipboard] | None = None
 
         self.icon = icon_class(
             "astitray", icons.image("checking"), messages.tooltip("checking"), menu=self.build_menu()
@@ -225,10 +233,16 @@ class TrayApp:
 
     def _tick(self) -> None:
         self.submit(self.reload, True)
+        # Told at once of each copy (X11), the clipboard is polled only as a safety net.
+        watched = self.watch_clipboard and ClipboardWatcher(self._clipboard_changed).start()
+        with self._lock:
+            self._watched = watched
         while not self._stopping.is_set():
             now = time.monotonic()
             with self._lock:
                 poll_s = self.profile.settings.clipboard_poll_s
+                if watched and poll_s > 0:
+                    poll_s = max(poll_s, WATCHED_POLL_S)
                 status_due = 0 < self._next_status <= now
                 history_due = self.state == "ok" and 0 < self._next_history <= now
             if status_due:
@@ -303,9 +317,29 @@ class TrayApp:
                 self._next_history = time.monotonic() + HISTORY_EVERY_S
         self.icon.update_menu()
 
+    def _clipboard_changed(self) -> None:
+        with self._lock:
+            self._changes += 1
+        self._wake.set()
+
+    def read_clipboard(self, fresh: bool = False) -> Clipboard:
+        """The clipboard; read again unless the watcher says it has not changed since the last read.
+
+        (A clipboard owner is asked as little as possible: some serve one
+        reader at a time, slowly for a large text.)
+        """
+        with self._lock:
+            changes, last = self._changes, self._last_read
+            if not fresh and self._watched and last is not None and last[0] == changes:
+                return last[1]
+        content = self.clipboard.read()
+        with self._lock:
+            self._last_read = (changes, content)
+        return content
+
     def poll_clipboard(self) -> None:
         """Read the clipboard; when it changed, find the number in it (cached per text)."""
-        self.show_clipboard(self.clipboard.read())
+        self.show_clipboard(self.read_clipboard(fresh=True))
 
     def show_clipboard(self, content: Clipboard) -> None:
         text = content.text if content.has_text and has_digit(content.text) else ""
@@ -313,6 +347,7 @@ class TrayApp:
         with self._lock:
             if text == self.clip.text and reason == self.clip.reason:
                 return
+            logger.debug("clipboard: %s", "text" if text else reason)
             known = self._numbers.get(text, "") if text else ""
             if known == INVALID:
                 self.clip = ClipState("", INVALID)
@@ -352,7 +387,7 @@ class TrayApp:
 
     def dial_clipboard(self) -> api.DialResult | None:
         """Dial the number in the clipboard (read again now: it may have changed)."""
-        content = self.clipboard.read()
+        content = self.read_clipboard()
         self.show_clipboard(content)
         if not content.has_text or not has_digit(content.text):
             self.notify(_("Nothing to dial"), messages.no_number(content.reason or NO_DIGITS))

@@ -14,7 +14,9 @@ import shutil
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -86,9 +88,14 @@ class ClipboardReader:
     def __init__(self, tools: list[Tool] | None = None, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         self.tools = platform_tools() if tools is None else tools
         self.timeout_s = timeout_s
+        self._lock = threading.Lock()  # one reader at a time: some owners serve no more
 
     def read(self) -> Clipboard:
         """The clipboard now. Never raises."""
+        with self._lock:
+            return self._read()
+
+    def _read(self) -> Clipboard:
         if not self.tools:
             return Clipboard(reason="no_tool")
         tool = self.tools[0]
@@ -130,31 +137,85 @@ def decode(output: bytes, truncated: bool = False) -> Clipboard:
 def _run(command: tuple[str, ...], limit: int, timeout_s: float) -> tuple[int, bytes, bool]:
     """Run ``command``: its exit code, at most ``limit`` bytes of its output, and whether there was more.
 
-    Raises ``subprocess.TimeoutExpired`` when it does not finish in time.
+    The rest of the output is read and dropped rather than cut off: a clipboard
+    owner whose transfer is broken off midway (X11's INCR protocol) may serve
+    nobody after. Raises ``subprocess.TimeoutExpired`` when it does not finish
+    in time with no more than ``limit`` bytes.
     """
     process = subprocess.Popen(  # noqa: S603 (fixed argument lists of known tools)
         command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
     )
     assert process.stdout is not None
-    chunks: list[bytes] = []
+    kept = bytearray()
 
     def read() -> None:
         assert process.stdout is not None
-        chunks.append(process.stdout.read(limit + 1))
+        while chunk := process.stdout.read(65536):
+            if len(kept) <= limit:
+                kept.extend(chunk[: limit + 1 - len(kept)])
 
     reader = threading.Thread(target=read, name="clipboard-read", daemon=True)
     reader.start()
     reader.join(timeout_s)
     try:
+        if len(kept) > limit:
+            return 0, bytes(kept[:limit]), True
         if reader.is_alive():
             raise subprocess.TimeoutExpired(command, timeout_s)
-        output = chunks[0] if chunks else b""
-        if len(output) > limit:
-            return 0, output[:limit], True
-        return process.wait(timeout_s), output, False
+        return process.wait(timeout_s), bytes(kept), False
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
         reader.join(timeout_s)
         process.stdout.close()
+
+
+class ClipboardWatcher:
+    """Calls ``changed()`` the moment the X11 clipboard changes hands (XFixes), from a thread of its own.
+
+    With it, the menu shows a freshly copied number at once instead of at the
+    next poll. Only on X11 with python-xlib (pystray's own dependency there);
+    :meth:`start` says False elsewhere, and the tray keeps polling.
+    """
+
+    def __init__(self, changed: Callable[[], None]) -> None:
+        self.changed = changed
+        self._display: Any = None
+
+    def start(self) -> bool:
+        if not os.environ.get("DISPLAY"):
+            return False
+        try:
+            from Xlib import display as xdisplay
+            from Xlib.ext import xfixes
+
+            connection = xdisplay.Display()
+            if not connection.has_extension("XFIXES"):
+                connection.close()
+                return False
+            connection.xfixes_query_version()
+            mask = (
+                xfixes.XFixesSetSelectionOwnerNotifyMask
+                | xfixes.XFixesSelectionWindowDestroyNotifyMask
+                | xfixes.XFixesSelectionClientCloseNotifyMask
+            )
+            connection.xfixes_select_selection_input(
+                connection.screen().root, connection.get_atom("CLIPBOARD"), mask
+            )
+            connection.flush()
+        except Exception as err:  # python-xlib missing or the X server said no: polling will do
+            logger.info("no clipboard change notifications (%s): the clipboard is polled", err)
+            return False
+        self._display = connection
+        threading.Thread(target=self._watch, name="clipboard-watch", daemon=True).start()
+        return True
+
+    def _watch(self) -> None:
+        while True:
+            try:
+                self._display.next_event()
+            except Exception:  # the connection closed (quit) or broke: stop watching
+                logger.debug("clipboard watch ends")
+                return
+            self.changed()

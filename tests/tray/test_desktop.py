@@ -74,7 +74,12 @@ class Tray:
         return icon.name
 
     def wait_for_title(self, condition: Callable[[str], bool], what: str) -> str:
-        return wait_for(lambda: (title := self.title()) and condition(title) and title, what=what)
+        try:
+            return wait_for(lambda: (title := self.title()) and condition(title) and title, what=what)
+        except AssertionError as err:
+            raise AssertionError(
+                f"{err}; the tooltip says {self.title()!r}; the log ends:\n{self.log[-3000:]}"
+            ) from None
 
     def alive(self) -> bool:
         return self.process.poll() is None

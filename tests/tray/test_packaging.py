@@ -103,7 +103,7 @@ def test_the_wheel_holds_the_client_its_commands_and_its_own_dependencies(tmp_pa
     requires = metadata.get_all("Requires-Dist") or []
     assert metadata["Version"] == tray_client.__version__
     packages = {re.match(r"[A-Za-z0-9_.-]+", line).group() for line in requires}  # type: ignore[union-attr]
-    assert packages == {"pystray", "keyring", "Pillow", "PyGObject"}
+    assert packages == {"pystray", "keyring", "Pillow", "python-xlib", "PyGObject"}
     assert any("PyGObject" in line and 'extra == "linux"' in line for line in requires)
     assert "astitray-tray = tray_client.tray:main" in entry_points
     assert "astitray-dial = tray_client.dial:main" in entry_points
