@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
+from accounts.forms import SOURCE_HELP, ExtensionForm
 from accounts.models import Extension
 
 User = get_user_model()
@@ -11,10 +12,22 @@ User = get_user_model()
 
 class ExtensionInline(admin.StackedInline):
     model = Extension
+    form = ExtensionForm
     can_delete = True
     extra = 0
     max_num = 1
-    fields = ("number", "channel", "pbx", "caller_id", "account_code", "auto_answer", "enabled", "source")
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": (
+                    "number", "channel", "pbx", "caller_id", "account_code", "auto_answer", "enabled",
+                    "source",
+                ),
+                "description": SOURCE_HELP,
+            },
+        )
+    ]  # fmt: skip
     readonly_fields = ("source",)
 
 
@@ -42,3 +55,17 @@ class ExtensionAdmin(admin.ModelAdmin):
     search_fields = ("number", "channel", "user__username", "user__first_name", "user__last_name")
     list_select_related = ("user", "pbx")
     autocomplete_fields = ("user",)
+    form = ExtensionForm
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": (
+                    "user", "number", "channel", "pbx", "caller_id", "account_code", "auto_answer", "enabled",
+                    "source",
+                ),
+                "description": SOURCE_HELP,
+            },
+        )
+    ]  # fmt: skip
+    readonly_fields = ("source",)

@@ -8,7 +8,8 @@ every process shares it). The cache key is a keyed hash of the credentials,
 never the password; the value is the user id plus a fingerprint of the user's
 local password hash, so that changing a Django password ends the cached
 credential at once. The user row is read on every call, so an inactive or
-deleted user is refused even while cached.
+deleted user is refused even while cached. A lockout (``accounts.lockout``)
+is checked on every call too, cached or not.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
+
+from accounts import audit, lockout
 
 logger = logging.getLogger(__name__)
 
@@ -97,11 +100,17 @@ def _authenticate(request: HttpRequest) -> AbstractBaseUser | None:
     if ttl:
         user = _from_cache(key)
         if user is not None:
+            # Without this, a locked-out guesser would still be let in by the
+            # cache as soon as they tried the right password.
+            if lockout.is_locked_out(request, username):
+                audit.log_locked_out_cached(request, username)
+                return None
             return user
 
     user = authenticate(request, username=username, password=password)
     if user is None or not user.is_active:
         return None
+    audit.log_success(request, user)
     if ttl:
         cache.set(key, (user.pk, _fingerprint(user)), timeout=ttl)
     return user

@@ -32,15 +32,14 @@ def env_bool(name: str, default: bool = False) -> bool:
     raise ImproperlyConfigured(f"{name} must be True or False, not {raw!r}")
 
 
-def env_int(name: str, default: int, minimum: int | None = None, maximum: int | None = None) -> int:
-    """An integer within [minimum, maximum]; anything else is an error."""
+def _env_number(name: str, default, parse, kind: str, *, minimum=None, maximum=None):
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
     try:
-        value = int(raw)
+        value = parse(raw)
     except ValueError:
-        raise ImproperlyConfigured(f"{name} must be an integer, not {raw!r}") from None
+        raise ImproperlyConfigured(f"{name} must be {kind}, not {raw!r}") from None
     if minimum is not None and value < minimum:
         raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}")
     if maximum is not None and value > maximum:
@@ -48,18 +47,14 @@ def env_int(name: str, default: int, minimum: int | None = None, maximum: int | 
     return value
 
 
-def env_float(name: str, default: float, minimum: float | None = None) -> float:
-    """A number (``2.5``); anything else is an error."""
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}") from None
-    if minimum is not None and value < minimum:
-        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}")
-    return value
+def env_int(name: str, default: int, minimum: int | None = None, maximum: int | None = None) -> int:
+    """An integer within [minimum, maximum]; anything else is an error."""
+    return _env_number(name, default, int, "an integer", minimum=minimum, maximum=maximum)
+
+
+def env_float(name: str, default: float, minimum: float | None = None, maximum: float | None = None) -> float:
+    """A number (``2.5``) within [minimum, maximum]; anything else is an error."""
+    return _env_number(name, default, float, "a number", minimum=minimum, maximum=maximum)
 
 
 def env_list(name: str, default: list[str] | None = None) -> list[str]:

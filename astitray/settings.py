@@ -6,16 +6,22 @@ the project folder, local-memory cache, console PBX driver, DEBUG off.
 
 from __future__ import annotations
 
+import re
 import secrets
 import warnings
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import dj_database_url
+import django_auth_ldap.config as ldap_config
+import ldap
 from django.core.exceptions import ImproperlyConfigured
 
+from accounts.backends.sql_settings import validate_sql_settings
 from astitray.env import (
     env_bool,
+    env_float,
     env_int,
     env_list,
     env_mapping,
@@ -58,6 +64,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "modernrpc",
+    "axes",
     "drivers",
     "accounts",
     "phonebook",
@@ -73,6 +80,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a lockout into axes' "too many attempts" page (admin login; never the RPC).
+    "accounts.lockout.LockoutMiddleware",
 ]
 
 ROOT_URLCONF = "astitray.urls"
@@ -211,12 +220,204 @@ if _unknown:
         f"ASTITRAY_AUTH_BACKENDS: unknown backend(s) {', '.join(_unknown)} "
         f"(choose from {', '.join(ASTITRAY_AUTH_BACKEND_PATHS)})"
     )
-AUTHENTICATION_BACKENDS = [ASTITRAY_AUTH_BACKEND_PATHS[name] for name in ASTITRAY_AUTH_BACKENDS]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses locked-out usernames and addresses before any source is asked.
+    "accounts.lockout.LockoutBackend",
+    *(ASTITRAY_AUTH_BACKEND_PATHS[name] for name in ASTITRAY_AUTH_BACKENDS),
+]
 if "django" not in ASTITRAY_AUTH_BACKENDS:
     # Admins always log in with Django's own users.
     AUTHENTICATION_BACKENDS.append(ASTITRAY_AUTH_BACKEND_PATHS["django"])
 # How long a verified credential is trusted by the RPC server (0: never cached).
 ASTITRAY_AUTH_CACHE_SECONDS = env_int("ASTITRAY_AUTH_CACHE_SECONDS", 60, minimum=0, maximum=3600)
+
+
+def _channel_template(name: str) -> str:
+    """A dial-string template such as ``PJSIP/{extension}`` (also ``{username}``)."""
+    template = env_str(name, "PJSIP/{extension}")
+    try:
+        template.format(extension="1001", username="alice")
+    except (KeyError, IndexError, ValueError, AttributeError):
+        raise ImproperlyConfigured(
+            f"{name}: {template!r} is not a valid template (use {{extension}} and/or {{username}})"
+        ) from None
+    if "{extension}" not in template and "{username}" not in template:
+        raise ImproperlyConfigured(f"{name}: {template!r} must contain {{extension}} or {{username}}")
+    return template
+
+
+def _regex(name: str) -> str:
+    pattern = env_str(name)
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ImproperlyConfigured(f"{name}: {pattern!r} is not a regular expression: {exc}") from None
+    return pattern
+
+
+def _require(backend: str, **values: object) -> None:
+    """Stop with the name of the first variable a configured backend needs and lacks."""
+    if backend in ASTITRAY_AUTH_BACKENDS:
+        for name, value in values.items():
+            if not value:
+                raise ImproperlyConfigured(f"{name} must be set when ASTITRAY_AUTH_BACKENDS has {backend}")
+
+
+# Password file (Apache htpasswd): bcrypt, $apr1$, {SHA}, SHA-256/512 crypt.
+ASTITRAY_HTPASSWD_FILE = env_str("ASTITRAY_HTPASSWD_FILE")
+# Optional "login:extension[:channel]" lines giving each login its phone.
+ASTITRAY_HTPASSWD_EXTENSIONS_FILE = env_str("ASTITRAY_HTPASSWD_EXTENSIONS_FILE")
+ASTITRAY_HTPASSWD_CHANNEL_TEMPLATE = _channel_template("ASTITRAY_HTPASSWD_CHANNEL_TEMPLATE")
+_require("htpasswd", ASTITRAY_HTPASSWD_FILE=ASTITRAY_HTPASSWD_FILE)
+
+# LDAP: django-auth-ldap's own AUTH_LDAP_* names, read from the environment.
+_LDAP_GROUP_TYPES = {
+    "groupOfNames": (ldap_config.GroupOfNamesType, "(objectClass=groupOfNames)"),
+    "nestedGroupOfNames": (ldap_config.NestedGroupOfNamesType, "(objectClass=groupOfNames)"),
+    "groupOfUniqueNames": (ldap_config.GroupOfUniqueNamesType, "(objectClass=groupOfUniqueNames)"),
+    "posixGroup": (ldap_config.PosixGroupType, "(objectClass=posixGroup)"),
+    "activeDirectory": (ldap_config.NestedActiveDirectoryGroupType, "(objectClass=group)"),
+}
+
+
+def _ldap_flags_by_group(name: str) -> dict[str, str]:
+    """``is_staff=cn=staff,ou=groups,dc=example,dc=org;is_superuser=...`` (DNs hold commas)."""
+    flags: dict[str, str] = {}
+    for item in env_str(name).split(";"):
+        if not item.strip():
+            continue
+        flag, sep, group_dn = item.partition("=")
+        flag = flag.strip()
+        if not sep or flag not in ("is_active", "is_staff", "is_superuser") or not group_dn.strip():
+            raise ImproperlyConfigured(
+                f"{name}: expected is_active|is_staff|is_superuser=GROUP-DN separated by ';', not {item!r}"
+            )
+        flags[flag] = group_dn.strip()
+    return flags
+
+
+AUTH_LDAP_SERVER_URI = env_str("AUTH_LDAP_SERVER_URI")
+AUTH_LDAP_BIND_DN = env_str("AUTH_LDAP_BIND_DN")
+AUTH_LDAP_BIND_PASSWORD = env_secret("AUTH_LDAP_BIND_PASSWORD")
+AUTH_LDAP_START_TLS = env_bool("AUTH_LDAP_START_TLS", False)
+# Direct bind: "uid=%(user)s,ou=people,dc=example,dc=org". Or search-then-bind:
+AUTH_LDAP_USER_DN_TEMPLATE = env_str("AUTH_LDAP_USER_DN_TEMPLATE") or None
+_ldap_user_base = env_str("AUTH_LDAP_USER_SEARCH_BASE")
+AUTH_LDAP_USER_SEARCH = (
+    ldap_config.LDAPSearch(
+        _ldap_user_base, ldap.SCOPE_SUBTREE, env_str("AUTH_LDAP_USER_SEARCH_FILTER", "(uid=%(user)s)")
+    )
+    if _ldap_user_base
+    else None
+)
+# Without a service account, read the user's own entry with the user's own bind.
+AUTH_LDAP_BIND_AS_AUTHENTICATING_USER = env_bool(
+    "AUTH_LDAP_BIND_AS_AUTHENTICATING_USER", not AUTH_LDAP_BIND_DN
+)
+AUTH_LDAP_USER_ATTR_MAP = env_mapping("AUTH_LDAP_USER_ATTR_MAP") or {
+    "first_name": "givenName",
+    "last_name": "sn",
+    "email": "mail",
+}
+_ldap_group_type = env_str("AUTH_LDAP_GROUP_TYPE", "groupOfNames")
+if _ldap_group_type not in _LDAP_GROUP_TYPES:
+    raise ImproperlyConfigured(
+        f"AUTH_LDAP_GROUP_TYPE: unknown type {_ldap_group_type!r} "
+        f"(choose from {', '.join(_LDAP_GROUP_TYPES)})"
+    )
+AUTH_LDAP_GROUP_TYPE = _LDAP_GROUP_TYPES[_ldap_group_type][0]()
+_ldap_group_base = env_str("AUTH_LDAP_GROUP_SEARCH_BASE")
+AUTH_LDAP_GROUP_SEARCH = (
+    ldap_config.LDAPSearch(
+        _ldap_group_base,
+        ldap.SCOPE_SUBTREE,
+        env_str("AUTH_LDAP_GROUP_SEARCH_FILTER", _LDAP_GROUP_TYPES[_ldap_group_type][1]),
+    )
+    if _ldap_group_base
+    else None
+)
+AUTH_LDAP_REQUIRE_GROUP = env_str("AUTH_LDAP_REQUIRE_GROUP") or None
+AUTH_LDAP_DENY_GROUP = env_str("AUTH_LDAP_DENY_GROUP") or None
+AUTH_LDAP_USER_FLAGS_BY_GROUP = _ldap_flags_by_group("AUTH_LDAP_USER_FLAGS_BY_GROUP")
+if (
+    AUTH_LDAP_REQUIRE_GROUP or AUTH_LDAP_DENY_GROUP or AUTH_LDAP_USER_FLAGS_BY_GROUP
+) and not AUTH_LDAP_GROUP_SEARCH:
+    raise ImproperlyConfigured(
+        "AUTH_LDAP_GROUP_SEARCH_BASE must be set to use AUTH_LDAP_REQUIRE_GROUP, AUTH_LDAP_DENY_GROUP "
+        "or AUTH_LDAP_USER_FLAGS_BY_GROUP"
+    )
+# A directory that does not answer must not hang logins: connect and operation timeouts.
+ASTITRAY_LDAP_TIMEOUT = env_float("ASTITRAY_LDAP_TIMEOUT", 5.0, minimum=0.1)
+ASTITRAY_LDAP_CA_FILE = env_str("ASTITRAY_LDAP_CA_FILE")
+AUTH_LDAP_CONNECTION_OPTIONS: dict[int, object] = {
+    ldap.OPT_NETWORK_TIMEOUT: ASTITRAY_LDAP_TIMEOUT,
+    ldap.OPT_TIMEOUT: ASTITRAY_LDAP_TIMEOUT,
+    ldap.OPT_REFERRALS: 0,
+}
+if ASTITRAY_LDAP_CA_FILE:
+    AUTH_LDAP_CONNECTION_OPTIONS[ldap.OPT_X_TLS_CACERTFILE] = ASTITRAY_LDAP_CA_FILE
+    AUTH_LDAP_CONNECTION_OPTIONS[ldap.OPT_X_TLS_REQUIRE_CERT] = ldap.OPT_X_TLS_DEMAND
+    AUTH_LDAP_CONNECTION_OPTIONS[ldap.OPT_X_TLS_NEWCTX] = 0  # last: applies the TLS options above
+# The phone: which attribute, the digits kept from it (first group, else the match), the dial string.
+# "none": the directory gives no phones, admins set them.
+ASTITRAY_LDAP_EXTENSION_ATTR = env_str("ASTITRAY_LDAP_EXTENSION_ATTR", "telephoneNumber")
+if ASTITRAY_LDAP_EXTENSION_ATTR.lower() == "none":
+    ASTITRAY_LDAP_EXTENSION_ATTR = ""
+ASTITRAY_LDAP_EXTENSION_REGEX = _regex("ASTITRAY_LDAP_EXTENSION_REGEX")
+ASTITRAY_LDAP_CHANNEL_TEMPLATE = _channel_template("ASTITRAY_LDAP_CHANNEL_TEMPLATE")
+_require("ldap", AUTH_LDAP_SERVER_URI=AUTH_LDAP_SERVER_URI)
+if "ldap" in ASTITRAY_AUTH_BACKENDS and not (AUTH_LDAP_USER_DN_TEMPLATE or AUTH_LDAP_USER_SEARCH):
+    raise ImproperlyConfigured(
+        "AUTH_LDAP_USER_DN_TEMPLATE (direct bind) or AUTH_LDAP_USER_SEARCH_BASE (search then bind) "
+        "must be set when ASTITRAY_AUTH_BACKENDS has ldap"
+    )
+
+# External SQL user table: its database, the query (one %s: the login, always a bound parameter).
+ASTITRAY_AUTH_SQL_URL = env_secret("ASTITRAY_AUTH_SQL_URL")
+ASTITRAY_AUTH_SQL_QUERY = env_str("ASTITRAY_AUTH_SQL_QUERY")
+ASTITRAY_AUTH_SQL_HASH = env_list("ASTITRAY_AUTH_SQL_HASH", ["bcrypt"])
+# Plaintext passwords in the table are refused unless this loudly named switch is on.
+ASTITRAY_AUTH_SQL_ALLOW_INSECURE_PLAINTEXT = env_bool("ASTITRAY_AUTH_SQL_ALLOW_INSECURE_PLAINTEXT", False)
+ASTITRAY_AUTH_SQL_CHANNEL_TEMPLATE = _channel_template("ASTITRAY_AUTH_SQL_CHANNEL_TEMPLATE")
+ASTITRAY_AUTH_SQL_TIMEOUT = env_int("ASTITRAY_AUTH_SQL_TIMEOUT", 5, minimum=1, maximum=300)
+_require("sql", ASTITRAY_AUTH_SQL_URL=ASTITRAY_AUTH_SQL_URL, ASTITRAY_AUTH_SQL_QUERY=ASTITRAY_AUTH_SQL_QUERY)
+try:
+    validate_sql_settings(
+        ASTITRAY_AUTH_SQL_URL,
+        ASTITRAY_AUTH_SQL_QUERY,
+        ASTITRAY_AUTH_SQL_HASH,
+        ASTITRAY_AUTH_SQL_ALLOW_INSECURE_PLAINTEXT,
+    )
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
+
+# Lockout (django-axes, database handler: shared by every process, listed and cleared in the admin).
+ASTITRAY_LOCKOUT_FAILURES = env_int("ASTITRAY_LOCKOUT_FAILURES", 5, minimum=0)
+ASTITRAY_LOCKOUT_MINUTES = env_int("ASTITRAY_LOCKOUT_MINUTES", 15, minimum=1)
+_LOCKOUT_PARAMETERS: dict[str, str | list[str]] = {
+    "username": "username",
+    "address": "ip_address",
+    "username+address": ["username", "ip_address"],
+}
+ASTITRAY_LOCKOUT_BY = env_list("ASTITRAY_LOCKOUT_BY", ["username", "address"])
+if not ASTITRAY_LOCKOUT_BY or any(item not in _LOCKOUT_PARAMETERS for item in ASTITRAY_LOCKOUT_BY):
+    raise ImproperlyConfigured(
+        f"ASTITRAY_LOCKOUT_BY: a comma list from {', '.join(_LOCKOUT_PARAMETERS)}, "
+        f"not {','.join(ASTITRAY_LOCKOUT_BY)!r}"
+    )
+AXES_ENABLED = ASTITRAY_LOCKOUT_FAILURES > 0
+AXES_FAILURE_LIMIT = max(ASTITRAY_LOCKOUT_FAILURES, 1)
+AXES_COOLOFF_TIME = timedelta(minutes=ASTITRAY_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [_LOCKOUT_PARAMETERS[item] for item in ASTITRAY_LOCKOUT_BY]
+# Attempts while locked out do not push the end of the lockout further away.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_address"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_VERBOSE = False
+# Behind the reverse proxy, the client's address is the last X-Forwarded-For entry.
+ASTITRAY_CLIENT_ADDRESS_FROM_FORWARDED_FOR = env_bool("ASTITRAY_BEHIND_PROXY", False)
+# accounts.lockout.LockoutMiddleware is axes' middleware minus the RPC (which answers -32098).
+SILENCED_SYSTEM_CHECKS = ["axes.W002"]
 
 # --- PBX drivers --------------------------------------------------------------
 

@@ -89,4 +89,6 @@ class PbxServerAdmin(admin.ModelAdmin):
             result = services.check_connection(pbx)
             level = messages.SUCCESS if result.ok else messages.ERROR
             verdict = "OK" if result.ok else "problem"
-            self.message_user(request, f"{pbx.name}: {verdict}. {result.summary()}", level)
+            self.message_user(
+                request, f"{pbx.name}: {verdict}. {result.headline()}. {result.summary()}", level
+            )

@@ -51,6 +51,18 @@ class OriginateRejected(DriverError):
     default_message = "the PBX refused the call"
 
 
+class UnknownExtension(OriginateRejected):
+    """The PBX's dialplan has no such number in the context (AMI: "Extension does not exist.")."""
+
+    default_message = "the PBX has no such number in its dialplan context"
+
+
+class OriginateFailed(OriginateRejected):
+    """The PBX tried and could not call the caller's phone (AMI: "Originate failed")."""
+
+    default_message = "the PBX could not call the phone"
+
+
 class OriginateOutcomeUnknown(DriverError):
     """The originate was sent but its answer never came: it must not be sent again."""
 
@@ -170,7 +182,21 @@ class CheckResult:
         return self.reachable and self.login_ok and self.may_originate is not False
 
     def summary(self) -> str:
-        return "; ".join(self.messages)
+        """The driver's sentences, in order."""
+        return " ".join(self.messages)
+
+    def headline(self) -> str:
+        """The three answers in words: "reachable: yes, login accepted: yes, may originate calls: no"."""
+
+        def word(value: bool | None) -> str:
+            return "cannot tell" if value is None else ("yes" if value else "no")
+
+        parts = [f"reachable: {word(self.reachable)}"]
+        if self.reachable:
+            parts.append(f"login accepted: {word(self.login_ok)}")
+        if self.reachable and self.login_ok:
+            parts.append(f"may originate calls: {word(self.may_originate)}")
+        return ", ".join(parts)
 
 
 # A driver calls this with (reference, final status, reason) when it learns a call's outcome.

@@ -9,6 +9,9 @@ from drivers.base import Driver
 
 BUILTIN_DRIVERS: dict[str, str] = {
     "console": "drivers.console.ConsoleDriver",
+    "asterisk_ami": "drivers.asterisk_ami.AsteriskAmiDriver",
+    "asterisk_ajam": "drivers.asterisk_ajam.AsteriskAjamDriver",
+    "asterisk_ari": "drivers.asterisk_ari.AsteriskAriDriver",
 }
 
 

@@ -50,25 +50,26 @@ def test_a_non_staff_user_cannot_enter(client, alice):
     assert "/login/" in response["Location"]
 
 
+def user_add_form(username: str, **extension: str) -> dict[str, str]:
+    """The admin's "add user" form with one Extension inline."""
+    data = {
+        "username": username,
+        "usable_password": "true",
+        "password1": "A-pw-12345678",
+        "password2": "A-pw-12345678",
+        "extension-TOTAL_FORMS": "1",
+        "extension-INITIAL_FORMS": "0",
+        "extension-MIN_NUM_FORMS": "0",
+        "extension-MAX_NUM_FORMS": "1",
+        "extension-0-enabled": "on",
+    }
+    data.update({f"extension-0-{field}": value for field, value in extension.items()})
+    return data
+
+
 def test_an_admin_gives_a_new_user_a_phone(admin_client, console_pbx):
     response = admin_client.post(
-        reverse("admin:auth_user_add"),
-        {
-            "username": "carol",
-            "usable_password": "true",
-            "password1": "Carol-pw-12345",
-            "password2": "Carol-pw-12345",
-            "extension-TOTAL_FORMS": "1",
-            "extension-INITIAL_FORMS": "0",
-            "extension-MIN_NUM_FORMS": "0",
-            "extension-MAX_NUM_FORMS": "1",
-            "extension-0-number": "1003",
-            "extension-0-channel": "PJSIP/1003",
-            "extension-0-pbx": "",
-            "extension-0-caller_id": "",
-            "extension-0-account_code": "",
-            "extension-0-enabled": "on",
-        },
+        reverse("admin:auth_user_add"), user_add_form("carol", number="1003", channel="PJSIP/1003")
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     extension = Extension.objects.get(user__username="carol")
@@ -78,19 +79,7 @@ def test_an_admin_gives_a_new_user_a_phone(admin_client, console_pbx):
 def test_the_inline_refuses_a_channel_with_a_line_break(admin_client, console_pbx):
     response = admin_client.post(
         reverse("admin:auth_user_add"),
-        {
-            "username": "dave",
-            "usable_password": "true",
-            "password1": "Dave-pw-12345",
-            "password2": "Dave-pw-12345",
-            "extension-TOTAL_FORMS": "1",
-            "extension-INITIAL_FORMS": "0",
-            "extension-MIN_NUM_FORMS": "0",
-            "extension-MAX_NUM_FORMS": "1",
-            "extension-0-number": "1004",
-            "extension-0-channel": "PJSIP/1004\r\nApplication: System",
-            "extension-0-enabled": "on",
-        },
+        user_add_form("dave", number="1004", channel="PJSIP/1004\r\nApplication: System"),
     )
     assert response.status_code == 200
     assert b"Enter a dial string" in response.content
