@@ -102,6 +102,7 @@ class Desktop:
                     "--SetDockType", "true", "--tint", "0xdfe6ee", "--transparent", "true", "--alpha", "0"],
                    log="trayer")  # fmt: skip
         wait_for(lambda: self.windows("trayer"), what="trayer's panel")
+        self.paint_background()
 
     def start(self, command: list[str], log: str, env: dict[str, str] | None = None) -> subprocess.Popen[Any]:
         """Start a process on this desktop, its output in ``workdir/<log>.log``."""
@@ -224,9 +225,20 @@ class Desktop:
         )
 
     def screenshot(self, path: Path, crop: tuple[int, int, int, int] | None = None) -> Path:
-        geometry = ["-crop", "{}x{}+{}+{}".format(*crop)] if crop else []
+        """The screen (or its ``crop``: x, y, width, height) as a PNG, with ImageMagick's import."""
+        geometry = []
+        if crop:
+            x, y, width, height = crop
+            geometry = ["-crop", f"{width}x{height}+{x}+{y}", "+repage"]
         self.run("import", "-window", "root", *geometry, str(path))
         return path
+
+    def paint_background(self, colour: str = "#d5dce4") -> None:
+        """A desktop-like background instead of Xvfb's black (for screenshots)."""
+        background = self.workdir / "background.png"
+        self.run("convert", "-size", f"{WIDTH}x{HEIGHT}", f"xc:{colour}", str(background))
+        # (display says 1 even when it painted the root window.)
+        self.run("display", "-window", "root", str(background), check=False)
 
     def stop(self, process: subprocess.Popen[Any]) -> None:
         """End ``process`` and its process group (if it leads one)."""

@@ -21,6 +21,7 @@ from tests.conftest import ALICE_PASSWORD
 from tests.services import free_port, require
 from tests.tray.conftest import PASSWORD, USER
 from tests.tray.desktop import (
+    WIDTH,
     Desktop,
     missing_programs,
     no_session_bus,
@@ -128,7 +129,7 @@ def test_dial_clipboard_end_to_end_with_the_real_server(desktop, start_tray, liv
 
     menu = desktop.open_menu()
     shot = desktop.screenshot(
-        tmp_path / "tray.png", crop=(menu.x - 12, 0, 800 - menu.x + 12, menu.y + menu.height + 12)
+        tmp_path / "tray.png", crop=(menu.x - 40, 0, WIDTH - menu.x + 40, menu.y + menu.height + 16)
     )
     target = os.environ.get("ASTITRAY_TRAY_SCREENSHOT")
     if target:  # how docs/tray.png is made: ASTITRAY_TRAY_SCREENSHOT=docs/tray.png
