@@ -15,6 +15,7 @@ import http.client
 import logging
 import socket
 import ssl
+import threading
 import time
 import xml.parsers.expat
 import xmlrpc.client
@@ -302,6 +303,32 @@ class ApiClient:
         if not isinstance(answer, list):
             raise NotAstitray("dialer.history did not answer a list")
         return [_call_info(item) for item in answer]
+
+    def outcome(
+        self, call_id: str, every_s: float, for_s: float, stop: threading.Event | None = None
+    ) -> CallInfo | None:
+        """Ask ``dialer.call_status`` every ``every_s`` until the call is over; None if it never says.
+
+        A failed ask is asked again; a call the server no longer knows ends it.
+        ``stop`` (when set) ends it early.
+        """
+        stop = stop or threading.Event()
+        deadline = time.monotonic() + for_s
+        while not stop.wait(every_s):
+            try:
+                info = self.call_status(call_id)
+            except ApiFault as fault:
+                if fault.code == NOT_FOUND:
+                    return None
+            except ApiError as err:
+                logger.info("no status of call %s yet: %s", call_id, err)
+            else:
+                if info.final:
+                    return info
+            if time.monotonic() > deadline:
+                logger.info("call %s: no outcome after %.0f s", call_id, for_s)
+                return None
+        return None
 
     def search(self, query: str, limit: int = 20) -> list[Contact]:
         """``phonebook.search``: contacts matching ``query``."""

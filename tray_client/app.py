@@ -13,16 +13,15 @@ import contextlib
 import logging
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
 from typing import Any
 
 import pystray
 
-from tray_client import __version__, api, config, icons, messages
+from tray_client import __version__, api, config, icons, menu, messages
 from tray_client.clipboard import Clipboard, ClipboardReader, ClipboardWatcher
+from tray_client.clipnumber import INVALID, NO_DIGITS, ClipboardNumber, has_digit
 from tray_client.i18n import _
 from tray_client.notify import Notifier, default_notifier
 from tray_client.redial import RedialBook
@@ -34,28 +33,9 @@ logger = logging.getLogger(__name__)
 STATUS_EVERY_S = 60.0
 RETRY_EVERY_S = 15.0
 HISTORY_EVERY_S = 120.0
-RECENT_CALLS_SHOWN = 10
 # The clipboard poll when its changes are also notified (X11).
 WATCHED_POLL_S = 5.0
-NUMBER_CACHE_SIZE = 64
 SEARCH_DEBOUNCE_MS = 300
-# Why the clipboard holds nothing to dial, beyond clipboard.Clipboard's reasons.
-NO_DIGITS = "no_digits"
-INVALID = "invalid"
-
-
-@dataclass(frozen=True)
-class ClipState:
-    """What "Dial clipboard" shows: the clipboard's candidate text and the number found in it."""
-
-    text: str = ""
-    reason: str = "unread"  # "" when ``text`` is a candidate
-    number: str = ""  # what would be dialed, once the server said
-    checking: bool = False
-
-
-def has_digit(text: str) -> bool:
-    return any(char.isdigit() for char in text)
 
 
 def default_client(profile: config.Profile) -> api.ApiClient:
@@ -81,7 +61,7 @@ class TrayApp:
     ) -> None:
         self.load_profile = load_profile
         self.client_factory = client_factory
-        self.clipboard = clipboard or ClipboardReader()
+        self.clip = ClipboardNumber(clipboard or ClipboardReader())
         self.windows = windows or WindowLauncher()
         self.redials = redials or RedialBook()
         self.follow_every_s = follow_every_s
@@ -93,13 +73,11 @@ class TrayApp:
         self._wake = threading.Event()
         self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="astitray-worker")
         self._ticker: threading.Thread | None = None
-        self._numbers: OrderedDict[str, str] = OrderedDict()  # clipboard text -> number, or INVALID
 
         self.profile = config.Profile()
         self.state = "checking"
         self.state_detail = ""
         self.who: api.WhoAmI | None = None
-        self.clip = ClipState()
         self.history: list[api.CallInfo] | None = None
         self.history_error = ""
         self.calls_in_progress = 0
@@ -107,84 +85,19 @@ class TrayApp:
         self._next_status = 0.0
         self._next_history = 0.0
         self._started = False
-        # Clipboard changes told by the watcher (X11), and the last read with the count it saw.
-        self._watched = False
-        self._changes = 0
-        self._last_read: tuple[int, Clipboard] | None = None
 
         self.icon = icon_class(
-            "astitray", icons.image("checking"), messages.tooltip("checking"), menu=self.build_menu()
+            "astitray", icons.image("checking"), messages.tooltip("checking"), menu=menu.build(self)
         )
         self.notifier = notifier or default_notifier(self.icon, self._notice_fallback)
 
-    # -- the menu (called on the UI thread: reads state, never waits) ---------------------------
-
-    def build_menu(self) -> pystray.Menu:
-        item = pystray.MenuItem
-        return pystray.Menu(
-            item(self._dial_label, self._on_dial_clipboard, default=True, enabled=self._dial_enabled),
-            item(_("Search phonebook…"), self._on_search),
-            item(_("Recent calls"), pystray.Menu(self._recent_items)),
-            pystray.Menu.SEPARATOR,
-            item(_("Settings…"), self._on_settings),
-            item(_("About"), self._on_about),
-            item(_("Quit"), self._on_quit),
-        )
-
-    def _dial_label(self, _item: Any) -> str:
+    def recent_calls(self) -> tuple[list[api.CallInfo] | None, str]:
+        """The calls of "Recent calls" (None until loaded) and why they are not there."""
         with self._lock:
-            clip = self.clip
-        if clip.number:
-            return _("Dial clipboard: %(number)s") % {"number": clip.number}
-        if clip.checking:
-            return _("Dial clipboard (checking…)")
-        if clip.text or clip.reason == "unread":
-            return _("Dial clipboard")
-        return _("No number in clipboard")
+            return self.history, self.history_error
 
-    def _dial_enabled(self, _item: Any) -> bool:
-        with self._lock:
-            clip = self.clip
-        return bool(clip.number or clip.text or clip.reason == "unread")
-
-    def _recent_items(self) -> tuple[pystray.MenuItem, ...]:
-        with self._lock:
-            history, error = self.history, self.history_error
-        if error:
-            return (pystray.MenuItem(_("Recent calls unavailable"), None, enabled=False),)
-        if history is None:
-            return (pystray.MenuItem(_("Loading…"), None, enabled=False),)
-        items = []
-        seen: set[str] = set()
-        for call in history:
-            if not call.number or call.number in seen:
-                continue
-            seen.add(call.number)
-            label = messages.recent_call_label(call.number, call.status, call.created)
-            items.append(pystray.MenuItem(label, self._redial_action(call)))
-            if len(items) == RECENT_CALLS_SHOWN:
-                break
-        return tuple(items) or (pystray.MenuItem(_("No recent calls"), None, enabled=False),)
-
-    def _redial_action(self, call: api.CallInfo) -> Callable[[Any, Any], None]:
-        def redial(_icon: Any, _item: Any) -> None:
-            self.submit(self.dial, self.redials.text_for(call))
-
-        return redial
-
-    def _on_dial_clipboard(self, _icon: Any, _item: Any) -> None:
-        self.submit(self.dial_clipboard)
-
-    def _on_search(self, _icon: Any, _item: Any) -> None:
-        self.submit(self.open_search)
-
-    def _on_settings(self, _icon: Any, _item: Any) -> None:
-        self.submit(self.open_settings)
-
-    def _on_about(self, _icon: Any, _item: Any) -> None:
-        self.submit(self.open_about)
-
-    def _on_quit(self, _icon: Any, _item: Any) -> None:
+    def quit(self) -> None:
+        """Quit (from the menu: the stopping happens off the UI thread)."""
         threading.Thread(target=self.stop, name="astitray-quit").start()
 
     # -- running ---------------------------------------------------------------------------------
@@ -235,8 +148,7 @@ class TrayApp:
         self.submit(self.reload, True)
         # Told at once of each copy (X11), the clipboard is polled only as a safety net.
         watched = self.watch_clipboard and ClipboardWatcher(self._clipboard_changed).start()
-        with self._lock:
-            self._watched = watched
+        self.clip.watched = watched
         while not self._stopping.is_set():
             now = time.monotonic()
             with self._lock:
@@ -271,8 +183,7 @@ class TrayApp:
             changed = profile != self.profile
             self.profile = profile
             if changed:
-                self._numbers.clear()
-                self.clip = ClipState()
+                self.clip.forget()
                 self.history = None
                 self.history_error = ""
         self.refresh_status(first=first)
@@ -318,44 +229,18 @@ class TrayApp:
         self.icon.update_menu()
 
     def _clipboard_changed(self) -> None:
-        with self._lock:
-            self._changes += 1
+        self.clip.changed()
         self._wake.set()
 
-    def read_clipboard(self, fresh: bool = False) -> Clipboard:
-        """The clipboard; read again unless the watcher says it has not changed since the last read.
-
-        (A clipboard owner is asked as little as possible: some serve one
-        reader at a time, slowly for a large text.)
-        """
-        with self._lock:
-            changes, last = self._changes, self._last_read
-            if not fresh and self._watched and last is not None and last[0] == changes:
-                return last[1]
-        content = self.clipboard.read()
-        with self._lock:
-            self._last_read = (changes, content)
-        return content
-
     def poll_clipboard(self) -> None:
-        """Read the clipboard; when it changed, find the number in it (cached per text)."""
-        self.show_clipboard(self.read_clipboard(fresh=True))
+        """Read the clipboard; when it changed, find the number in it (once per text)."""
+        self.show_clipboard(self.clip.read(fresh=True))
 
     def show_clipboard(self, content: Clipboard) -> None:
-        text = content.text if content.has_text and has_digit(content.text) else ""
-        reason = "" if text else (content.reason or NO_DIGITS)
-        with self._lock:
-            if text == self.clip.text and reason == self.clip.reason:
-                return
-            logger.debug("clipboard: %s", "text" if text else reason)
-            known = self._numbers.get(text, "") if text else ""
-            if known == INVALID:
-                self.clip = ClipState("", INVALID)
-            else:
-                checking = bool(text) and not known and self.state == "ok"
-                self.clip = ClipState(text, reason, known, checking)
-        self.icon.update_menu()
-        if self.clip.checking:
+        changed, text = self.clip.take(content, can_check=self.state == "ok")
+        if changed:
+            self.icon.update_menu()
+        if text:
             self.submit(self.find_number, text)
 
     def find_number(self, text: str) -> None:
@@ -371,23 +256,12 @@ class TrayApp:
         except api.ApiError as err:
             logger.info("cannot check the clipboard's number: %s", err)
             self._note_error(err)
-        logger.debug("clipboard number: %s", number or "(unknown)")
-        with self._lock:
-            if number:
-                self._numbers[text] = number
-                self._numbers.move_to_end(text)
-                while len(self._numbers) > NUMBER_CACHE_SIZE:
-                    self._numbers.popitem(last=False)
-            if self.clip.text == text:
-                if number == INVALID:
-                    self.clip = ClipState("", INVALID)
-                else:
-                    self.clip = replace(self.clip, number=number, checking=False)
+        self.clip.found(text, number)
         self.icon.update_menu()
 
     def dial_clipboard(self) -> api.DialResult | None:
         """Dial the number in the clipboard (read again now: it may have changed)."""
-        content = self.read_clipboard()
+        content = self.clip.read()
         self.show_clipboard(content)
         if not content.has_text or not has_digit(content.text):
             self.notify(_("Nothing to dial"), messages.no_number(content.reason or NO_DIGITS))
@@ -416,28 +290,13 @@ class TrayApp:
     def _follow(self, result: api.DialResult) -> None:
         """Ask ``dialer.call_status`` until the call's outcome is known; notify it."""
         try:
-            deadline = time.monotonic() + self.follow_for_s
-            client = self.client()
-            while not self._stopping.wait(self.follow_every_s):
-                try:
-                    info = client.call_status(result.call_id)
-                except api.ApiFault as fault:
-                    if fault.code == api.NOT_FOUND:
-                        return
-                    info = None
-                except api.ApiError:
-                    info = None
-                if info is not None and info.final:
-                    logger.info("call %s: %s", result.call_id, info.status)
-                    self.notify(
-                        _("Astitray"),
-                        messages.call_outcome(info.number or result.number, info.status, info.reason),
-                        key=result.call_id,
-                    )
-                    return
-                if time.monotonic() > deadline:
-                    logger.info("call %s: no outcome after %.0f s", result.call_id, self.follow_for_s)
-                    return
+            info = self.client().outcome(
+                result.call_id, self.follow_every_s, self.follow_for_s, self._stopping
+            )
+            if info is not None:
+                logger.info("call %s: %s", result.call_id, info.status)
+                outcome = messages.call_outcome(info.number or result.number, info.status, info.reason)
+                self.notify(_("Astitray"), outcome, key=result.call_id)
         finally:
             self._call_done()
             self.submit(self.refresh_history)
@@ -521,7 +380,9 @@ class TrayApp:
             elif notify and state == "ok" and previous in ("unreachable", "refused", "not_astitray", "error"):
                 self.notify(_("Astitray"), _("Connected to the Astitray server again."))
             if state == "ok":
-                self._wake.set()
+                unchecked = self.clip.unchecked()  # copied while the server could not be asked
+                if unchecked:
+                    self.submit(self.find_number, unchecked)
         self._show_state()
 
     def icon_state(self) -> str:
@@ -554,8 +415,3 @@ def state_for(err: api.ApiError) -> str:
     if isinstance(err, api.NotAstitray | api.HttpError):
         return "not_astitray"
     return "error"
-
-
-def labels(menu: Iterable[Any]) -> list[str]:
-    """The visible labels of a pystray menu (for logs and tests)."""
-    return [item.text for item in menu]

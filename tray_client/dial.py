@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import time
 
 from tray_client import api, config, i18n, messages
 from tray_client.i18n import _
@@ -89,21 +88,11 @@ def dial(argument: str, notifier: Notifier, wait_s: float = 90.0, every_s: float
     say(messages.calling(result.number), key=result.call_id)
     if wait_s <= 0:
         return 0
-    deadline = time.monotonic() + wait_s
-    while time.monotonic() < deadline:
-        time.sleep(every_s)
-        try:
-            info = client.call_status(result.call_id)
-        except api.ApiError as err:
-            logger.info("no status yet: %s", err)
-            continue
-        if info.final:
-            say(
-                messages.call_outcome(info.number or result.number, info.status, info.reason),
-                key=result.call_id,
-            )
-            return 0 if info.status in WENT_THROUGH else 1
-    return 0
+    info = client.outcome(result.call_id, every_s, wait_s)
+    if info is None:
+        return 0
+    say(messages.call_outcome(info.number or result.number, info.status, info.reason), key=result.call_id)
+    return 0 if info.status in WENT_THROUGH else 1
 
 
 if __name__ == "__main__":
