@@ -69,8 +69,9 @@ def main(argv: list[str] | None = None) -> int:
         import pystray
 
         from tray_client.app import TrayApp
-    except ImportError as err:  # no tray backend could start (no display, no GTK...)
-        print(_("No system tray can be shown here: %(error)s") % {"error": err}, file=sys.stderr)
+    except Exception as err:  # the top boundary: no tray backend could start (no display, no GTK...)
+        reason = str(err) or type(err).__name__
+        print(_("No system tray can be shown here: %(error)s") % {"error": reason}, file=sys.stderr)
         return 1
     logger.info("astitray-tray %s starts (pystray backend %s)", __version__, pystray.Icon.__module__)
     TrayApp(icon_class=tolerant_icon_class(pystray.Icon)).run()

@@ -103,3 +103,16 @@ def test_the_command_line(tmp_path):
     )
     assert uninstall.returncode == 0 and uninstall.stdout.startswith("Supprimés :\n")
     assert not (tmp_path / "data" / "applications" / "astitray-dial.desktop").exists()
+
+
+def test_without_a_display_the_tray_says_why(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT), "LANGUAGE": "en"}
+    result = subprocess.run(
+        [sys.executable, "-m", "tray_client.tray"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    assert "No system tray can be shown here:" in result.stderr
+    again = subprocess.run(
+        [sys.executable, "-m", "tray_client.tray", "--version"], env=env, capture_output=True, text=True
+    )
+    assert again.stdout.strip() == "astitray-tray 0.1.0"
