@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.apps import apps
 from PIL import Image
 
 from tests.conftest import ALICE_PASSWORD
@@ -139,7 +140,10 @@ def test_dial_clipboard_end_to_end_with_the_real_server(desktop, start_tray, liv
     history = wait_for(lambda: proxy.dialer.history(5), what="the call in the server's call log")
     assert history[0]["number"] == expected
     assert history[0]["status"] in ("queued", "answered")
-    # Alice's call log only: bob sees nothing of it.
+    # The server's call log: one call, alice's, the clipboard's text as given, the rewritten number.
+    (call,) = apps.get_model("dialer", "Call").objects.all()
+    assert (call.user, call.text, call.number) == (alice, f"Call me back: {NUMBER}", expected)
+    assert str(call.call_id) == history[0]["call_id"]
     tray.wait_for_title(lambda title: expected in title, "the call's notice (no notification service here)")
     assert tray.alive()
     with Image.open(shot) as image:
