@@ -398,6 +398,8 @@ class TrayApp:
     def _show_state(self) -> None:
         with self._lock:
             detail = self.last_notice if self.last_notice and not self.notifier.available else ""
+            if self.state == "error":  # no short name for it: the tooltip says what it is
+                detail = self.state_detail
             title = messages.tooltip(self.state, self.who, detail)
         self.icon.icon = icons.image(self.icon_state())
         self.icon.title = title

@@ -487,3 +487,27 @@ def test_a_number_copied_while_the_server_was_away_is_checked_once_it_is_back(st
     app.refresh_status()
     eventually(lambda: labels(app)[0] == f"Dial clipboard: {DIALED}")
     assert stand_in.called("dialer.normalize") == [(NUMBER_TEXT,)]
+
+
+def test_a_keyring_that_fails_is_said_in_the_tooltip(stand_in, tmp_path):
+    def load() -> config.Profile:
+        raise config.KeyringProblem("the keyring is locked.")
+
+    app = TrayApp(
+        icon_class=StubIcon,
+        load_profile=load,
+        clipboard=FakeClipboard(NUMBER_CLIPBOARD),
+        notifier=RecordingNotifier(),
+        windows=FakeWindows(),
+        redials=RedialBook(tmp_path / "calls.json"),
+    )
+    try:
+        app.reload(first=True)
+        assert app.state == "error"
+        assert app.icon.title.splitlines() == [
+            "Astitray — something is wrong",
+            "The system keyring could not be used: the keyring is locked.",
+        ]
+        assert app.icon_state() == "not_astitray"
+    finally:
+        app.stop()
