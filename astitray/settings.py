@@ -431,6 +431,32 @@ ASTITRAY_RATE_LIMIT = env_int("ASTITRAY_RATE_LIMIT", 10, minimum=0)
 
 # --- Phonebook ------------------------------------------------------------------
 
+# Defaults of `manage.py import_ldap_contacts` (its options override them).
+ASTITRAY_PHONEBOOK_LDAP_URI = env_str("ASTITRAY_PHONEBOOK_LDAP_URI")
+ASTITRAY_PHONEBOOK_LDAP_BIND_DN = env_str("ASTITRAY_PHONEBOOK_LDAP_BIND_DN")
+ASTITRAY_PHONEBOOK_LDAP_BIND_PASSWORD = env_secret("ASTITRAY_PHONEBOOK_LDAP_BIND_PASSWORD")
+ASTITRAY_PHONEBOOK_LDAP_BASE = env_str("ASTITRAY_PHONEBOOK_LDAP_BASE")
+# Empty: inetOrgPerson entries and Active Directory's people (phonebook.importers.ldap.DEFAULT_FILTER).
+ASTITRAY_PHONEBOOK_LDAP_FILTER = env_str("ASTITRAY_PHONEBOOK_LDAP_FILTER")
+ASTITRAY_PHONEBOOK_LDAP_SCOPE = env_str("ASTITRAY_PHONEBOOK_LDAP_SCOPE", "sub").lower()
+if ASTITRAY_PHONEBOOK_LDAP_SCOPE not in ("base", "one", "sub"):
+    raise ImproperlyConfigured(
+        f"ASTITRAY_PHONEBOOK_LDAP_SCOPE must be base, one or sub, not {ASTITRAY_PHONEBOOK_LDAP_SCOPE!r}"
+    )
+# "field=attr|attr,...": overrides of the default attribute mapping (README, "Phonebook").
+ASTITRAY_PHONEBOOK_LDAP_ATTRS = env_str("ASTITRAY_PHONEBOOK_LDAP_ATTRS")
+# Empty: entryUUID, else objectGUID, else the DN; "dn" or any unique attribute.
+ASTITRAY_PHONEBOOK_LDAP_KEY_ATTR = env_str("ASTITRAY_PHONEBOOK_LDAP_KEY_ATTR")
+ASTITRAY_PHONEBOOK_LDAP_START_TLS = env_bool("ASTITRAY_PHONEBOOK_LDAP_START_TLS", False)
+ASTITRAY_PHONEBOOK_LDAP_CA_FILE = env_str("ASTITRAY_PHONEBOOK_LDAP_CA_FILE")
+ASTITRAY_PHONEBOOK_LDAP_PAGE_SIZE = env_int(
+    "ASTITRAY_PHONEBOOK_LDAP_PAGE_SIZE", 500, minimum=1, maximum=10000
+)
+ASTITRAY_PHONEBOOK_LDAP_TIMEOUT = env_int("ASTITRAY_PHONEBOOK_LDAP_TIMEOUT", 30, minimum=1)
+# Defaults of `manage.py import_sql_contacts`: the URL holds a password, hence also _FILE.
+ASTITRAY_PHONEBOOK_SQL_URL = env_secret("ASTITRAY_PHONEBOOK_SQL_URL")
+ASTITRAY_PHONEBOOK_SQL_QUERY = env_str("ASTITRAY_PHONEBOOK_SQL_QUERY")
+
 # --- Caller-ID lookup for the PBX (/cid/) ---------------------------------------
 
 ASTITRAY_CID_ALLOWED = env_list("ASTITRAY_CID_ALLOWED", ["127.0.0.1", "::1"])

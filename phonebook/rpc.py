@@ -5,5 +5,42 @@ from __future__ import annotations
 from modernrpc import RpcNamespace
 
 from accounts.rpc_auth import rpc_user
+from astitray.faults import require_int, require_str
+from phonebook import services
 
 phonebook = RpcNamespace(auth=rpc_user)
+
+MAX_QUERY_LENGTH = 200
+
+
+@phonebook.register_procedure(name="search")
+def search(query: str, limit: int = 20) -> list:
+    """
+    Search the phonebook.
+
+    Words match the start of words of the name, company and department, in
+    any order, accents and case ignored ("hel dup" finds "Hélène Dupont");
+    digits match anywhere in a number, whatever its formatting ("0958" finds
+    "+44 20 7946 0958"). Best matches first.
+
+    :param query: what to look for (at most 200 characters)
+    :param limit: how many contacts at most, 1..200 (default 20)
+    :return: [{"id", "name", "company", "department", "title", "email",
+        "numbers": [{"label", "number", "e164"}]}]
+    """
+    query = require_str(query, "query", MAX_QUERY_LENGTH)
+    limit = require_int(limit, "limit", 1, 200)
+    return [services.contact_as_dict(contact) for contact in services.search(query, limit)]
+
+
+@phonebook.register_procedure(name="lookup")
+def lookup(number: str) -> dict:
+    """
+    The contact owning a phone number, compared in canonical form.
+
+    :param number: a phone number as written anywhere ("+44 20 7946 0958", "020 7946 0958")
+    :return: the contact as in phonebook.search, or {} when nobody has that number
+    """
+    number = require_str(number, "number", services.MAX_NUMBER_LENGTH)
+    contact = services.lookup(number)
+    return services.contact_as_dict(contact) if contact is not None else {}

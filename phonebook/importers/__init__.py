@@ -1,0 +1,1 @@
+"""Importers: a source yields ``ContactRecord``s, ``ContactImport`` writes them (all or nothing)."""

@@ -1,0 +1,83 @@
+"""What the rest of Astitray asks the phonebook: search, reverse lookup, the API's shape of a contact.
+
+``lookup`` is what the caller-ID endpoint (``/cid/``) and the ringing call
+use: one indexed exact match on the canonical number.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import Case, IntegerField, Prefetch, Value, When
+
+from phonebook import search as search_module
+from phonebook.models import Contact, PhoneNumber
+from phonebook.numbers import to_e164
+from phonebook.text import digits_of
+
+__all__ = ["contact_as_dict", "lookup", "search"]
+
+# A phone number is never longer than this; longer text is not looked up.
+MAX_NUMBER_LENGTH = 64
+
+
+def search(query: str, limit: int = 20, default_country: str | None = None) -> list[Contact]:
+    """The best ``limit`` (1..200) contacts for ``query``, best first (see ``phonebook.search``)."""
+    return search_module.search(query, limit, default_country)
+
+
+def lookup(number: str, default_country: str | None = None) -> Contact | None:
+    """The contact owning ``number``, compared in canonical (E.164) form, or None.
+
+    ``+44 20 7946 0958``, ``0044 20 7946 0958`` and, with country GB,
+    ``020 7946 0958`` are the same number. A number that is not a valid
+    number of any country (an internal extension such as ``1001``) matches
+    numbers written with exactly the same digits that are not valid either.
+
+    When several contacts share the number, the choice is deterministic:
+    contacts entered by hand first, then the oldest contact.
+    """
+    if not isinstance(number, str) or len(number) > MAX_NUMBER_LENGTH:
+        return None
+    e164 = to_e164(number, default_country or settings.ASTITRAY_DEFAULT_COUNTRY)
+    if e164:
+        numbers = PhoneNumber.objects.filter(e164=e164)
+    else:
+        digits = digits_of(number)
+        if not digits:
+            return None
+        numbers = PhoneNumber.objects.filter(digits=digits, e164="")
+    owner = (
+        numbers.annotate(
+            manual_first=Case(
+                When(contact__source=Contact.Source.MANUAL, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("manual_first", "contact_id")
+        .values_list("contact_id", flat=True)
+        .first()
+    )
+    if owner is None:
+        return None
+    return (
+        Contact.objects.prefetch_related(Prefetch("numbers", queryset=PhoneNumber.objects.order_by("id")))
+        .filter(pk=owner)
+        .first()
+    )
+
+
+def contact_as_dict(contact: Contact) -> dict:
+    """A contact as the API answers it (API.md): no None anywhere."""
+    return {
+        "id": contact.pk,
+        "name": contact.name,
+        "company": contact.company,
+        "department": contact.department,
+        "title": contact.title,
+        "email": contact.email,
+        "numbers": [
+            {"label": number.label, "number": number.raw, "e164": number.e164}
+            for number in contact.numbers.all()
+        ],
+    }
