@@ -310,7 +310,7 @@ def test_the_search_window_searches_as_you_type_and_dials(desktop, stand_in, tmp
     desktop.click(window.x + window.width // 2, window.y + 44)
     desktop.run("xdotool", "type", "--delay", "40", "dupont")
     wait_for(lambda: stand_in.called("phonebook.search"), what="a search")
-    wait_for(lambda: "showing 2 results" in (tmp_path / "search.log").read_text(), what="the results")
+    wait_for(lambda: "search results shown: 2" in (tmp_path / "search.log").read_text(), what="the results")
     searches = [params[0] for params in stand_in.called("phonebook.search")]
     assert searches[-1] == "dupont"
     assert len(searches) < len("dupont")  # debounced: not one search per key
@@ -337,3 +337,22 @@ def test_the_settings_window_tests_and_saves(desktop, stand_in, tmp_path):
     assert PASSWORD not in ini
     assert FileKeyring(keyring_file).get_password(f"Astitray {stand_in.url}", USER) == PASSWORD
     assert window.width > 300
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_search_window_with_the_real_phonebook(desktop, live_server, alice, tmp_path):
+    from phonebook.models import Contact
+
+    helene = Contact.objects.create(name="Hélène Dupont", company="ACME", department="Sales")
+    helene.numbers.create(label="work", raw="+44 20 7946 0958")
+    helene.refresh_search_digits()
+    Contact.objects.create(name="Jean Martin", company="Initech").numbers.create(raw="01 23 45 67 89")
+    url = config.normalize_server_url(live_server.url)
+    payload = {"url": url, "username": "alice", "password": ALICE_PASSWORD, "timeout": 10, "debounce_ms": 300}
+    process, window = start_window(desktop, tmp_path, "search", payload)
+    desktop.click(window.x + window.width // 2, window.y + 44)
+    desktop.run("xdotool", "type", "--delay", "30", "hel dup")
+    wait_for(lambda: "search results shown: 1" in (tmp_path / "search.log").read_text(), what="Hélène")
+    desktop.run("xdotool", "key", "Return")
+    assert read_line(process) == '{"dial": "+442079460958", "name": "H\\u00e9l\\u00e8ne Dupont"}'
+    assert process.wait(30) == 0

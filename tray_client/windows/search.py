@@ -149,7 +149,7 @@ class SearchWindow(ChildWindow):
             self.dial_selected()
 
     def show(self, rows: list[Row], status: str) -> None:
-        logger.info("showing %d results", len(rows))
+        logger.info("search results shown: %d", len(rows))
         self.rows = rows
         self.table.delete(*self.table.get_children())
         for index, row in enumerate(rows):
