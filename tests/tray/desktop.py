@@ -170,9 +170,14 @@ class Desktop:
     def wait_for_icon(self, timeout_s: float = 60.0) -> Window:
         return wait_for(self.tray_icon, timeout_s, "the tray icon")
 
+    def menus(self) -> list[Window]:
+        """The icon's open menu and submenus (astitray pop-ups below the panel), widest first."""
+        popups = [window for window in self.windows("astitray") if window.height > 40 and window.y > 10]
+        return sorted(popups, key=lambda window: -window.height)
+
     def menu(self) -> Window | None:
-        """The icon's menu while it is open (a large astitray window below the panel)."""
-        menus = [window for window in self.windows("astitray") if window.height > 60 and window.y < 100]
+        """The icon's menu while it is open."""
+        menus = [window for window in self.menus() if window.height > 60 and window.y < 100]
         return menus[0] if menus else None
 
     def click(self, x: int, y: int, button: int = 1) -> None:

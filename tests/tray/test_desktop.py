@@ -128,14 +128,7 @@ def test_dial_clipboard_end_to_end_with_the_real_server(desktop, start_tray, liv
     desktop.copy_text(f"Call me back: {NUMBER}")
     wait_for(lambda: f"clipboard number: {expected}" in tray.log, what="the number found in the clipboard")
 
-    menu = desktop.open_menu()
-    shot = desktop.screenshot(
-        tmp_path / "tray.png", crop=(menu.x - 40, 0, WIDTH - menu.x + 40, menu.y + menu.height + 16)
-    )
-    target = os.environ.get("ASTITRAY_TRAY_SCREENSHOT")
-    if target:  # how docs/tray.png is made: ASTITRAY_TRAY_SCREENSHOT=docs/tray.png
-        Path(target).write_bytes(shot.read_bytes())
-    desktop.click_first_menu_item(menu)
+    desktop.click_first_menu_item(desktop.open_menu())
 
     history = wait_for(lambda: proxy.dialer.history(5), what="the call in the server's call log")
     assert history[0]["number"] == expected
@@ -144,10 +137,30 @@ def test_dial_clipboard_end_to_end_with_the_real_server(desktop, start_tray, liv
     (call,) = apps.get_model("dialer", "Call").objects.all()
     assert (call.user, call.text, call.number) == (alice, f"Call me back: {NUMBER}", expected)
     assert str(call.call_id) == history[0]["call_id"]
-    tray.wait_for_title(lambda title: expected in title, "the call's notice (no notification service here)")
-    assert tray.alive()
+    tray.wait_for_title(
+        lambda title: f"Your phone answered: {expected}" in title,
+        "the outcome (no notification service here)",
+    )
+
+    # Recent calls: the history is loaded again once the call is over (at start, after the dial, after it).
+    wait_for(lambda: tray.log.count("dialer.history answered") >= 3, what="the call in Recent calls")
+    desktop.copy_text(f"Call me back: {NUMBER}")
+    wait_for(lambda: f"clipboard number: {expected}" in tray.log, what="the number found in the clipboard")
+    menu = desktop.open_menu()
+    desktop.click(menu.x + menu.width // 2, menu.y + 66)  # "Recent calls", the third item
+    submenu = wait_for(
+        lambda: [m for m in desktop.menus() if m.id != menu.id], what="the Recent calls submenu"
+    )[0]
+    left = min(menu.x, submenu.x) - 40
+    bottom = max(menu.y + menu.height, submenu.y + submenu.height) + 16
+    shot = desktop.screenshot(tmp_path / "tray.png", crop=(left, 0, WIDTH - left, bottom))
+    target = os.environ.get("ASTITRAY_TRAY_SCREENSHOT")
+    if target:  # how docs/tray.png is made: ASTITRAY_TRAY_SCREENSHOT=docs/tray.png
+        Path(target).write_bytes(shot.read_bytes())
     with Image.open(shot) as image:
-        assert image.width > 100 and image.height > 100
+        assert image.width > 200 and image.height > 150
+    desktop.run("xdotool", "key", "Escape", "Escape")
+    assert tray.alive()
 
 
 def test_bad_clipboards_on_a_bare_x_server(desktop, start_tray, stand_in, tmp_path):
