@@ -171,8 +171,8 @@ class Desktop:
         return wait_for(self.tray_icon, timeout_s, "the tray icon")
 
     def menus(self) -> list[Window]:
-        """The icon's open menu and submenus (astitray pop-ups below the panel), widest first."""
-        popups = [window for window in self.windows("astitray") if window.height > 40 and window.y > 10]
+        """The icon's open menu and submenus (astitray pop-ups below the panel), tallest first."""
+        popups = [window for window in self.windows("astitray") if window.height > 20 and window.y > 10]
         return sorted(popups, key=lambda window: -window.height)
 
     def menu(self) -> Window | None:
