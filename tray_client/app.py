@@ -400,9 +400,10 @@ class TrayApp:
             detail = self.last_notice if self.last_notice and not self.notifier.available else ""
             if self.state == "error":  # no short name for it: the tooltip says what it is
                 detail = self.state_detail
-            title = messages.tooltip(self.state, self.who, detail)
-        self.icon.icon = icons.image(self.icon_state())
-        self.icon.title = title
+            # Applied under the lock (pystray only queues them for the UI loop): several threads
+            # show the state, and the last one to look must be the last one to write.
+            self.icon.icon = icons.image(self.icon_state())
+            self.icon.title = messages.tooltip(self.state, self.who, detail)
         self.icon.update_menu()
 
 
