@@ -6,6 +6,7 @@ the project folder, local-memory cache, console PBX driver, DEBUG off.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import secrets
 import warnings
@@ -427,7 +428,10 @@ ASTITRAY_DRIVERS = env_mapping("ASTITRAY_DRIVERS")
 # --- Dialing --------------------------------------------------------------------
 
 ASTITRAY_DEFAULT_COUNTRY = env_str("ASTITRAY_DEFAULT_COUNTRY", "FR").upper()
-ASTITRAY_RATE_LIMIT = env_int("ASTITRAY_RATE_LIMIT", 10, minimum=0)
+# Calls per user in any 60 seconds, counted in the cache (Redis: across every process); 0: no limit.
+ASTITRAY_RATE_LIMIT = env_int("ASTITRAY_RATE_LIMIT", 10, minimum=0, maximum=1000)
+# The same user dialing the same number within this many seconds gets the call already placed.
+ASTITRAY_DIAL_GUARD_SECONDS = env_int("ASTITRAY_DIAL_GUARD_SECONDS", 5, minimum=0, maximum=60)
 
 # --- Phonebook ------------------------------------------------------------------
 
@@ -459,7 +463,16 @@ ASTITRAY_PHONEBOOK_SQL_QUERY = env_str("ASTITRAY_PHONEBOOK_SQL_QUERY")
 
 # --- Caller-ID lookup for the PBX (/cid/) ---------------------------------------
 
+# Addresses or networks (192.0.2.10, 10.1.0.0/16) of the PBXs that may ask; default loopback only.
 ASTITRAY_CID_ALLOWED = env_list("ASTITRAY_CID_ALLOWED", ["127.0.0.1", "::1"])
+try:
+    ASTITRAY_CID_NETWORKS = tuple(ipaddress.ip_network(item, strict=False) for item in ASTITRAY_CID_ALLOWED)
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        f"ASTITRAY_CID_ALLOWED: {exc} (addresses or networks, comma-separated)"
+    ) from None
+# Longest name answered (characters); phones show about 15 to 40.
+ASTITRAY_CID_MAX_LENGTH = env_int("ASTITRAY_CID_MAX_LENGTH", 40, minimum=1, maximum=200)
 
 # --- Logging ----------------------------------------------------------------------
 

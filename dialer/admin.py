@@ -10,7 +10,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
-from dialer import numbers
+from dialer import (
+    admin_calls,  # noqa: F401  (registers the call log's admin)
+    numbers,
+)
 from dialer.defaults import COUNTRIES, install_default_rules
 from dialer.models import NumberRule, RewriteRule
 from dialer.rewrite import RewriteError

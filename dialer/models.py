@@ -1,12 +1,17 @@
-"""What admins configure about numbers: rewrite rules per PBX and who may call what."""
+"""What admins configure about numbers (rewrite rules per PBX, who may call what) and the call log."""
 
 from __future__ import annotations
 
+import enum
+import uuid
+
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import models
 
 from dialer.rewrite import Rule, RuleError, check_rule
+from dialer.rule_cache import RuleQuerySet
 from drivers.models import PbxServer
 from drivers.validators import validate_no_control_characters, validate_regex
 
@@ -45,6 +50,8 @@ class RewriteRule(models.Model):
     enabled = models.BooleanField(default=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
+
+    objects = RuleQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "pk"]
@@ -103,6 +110,8 @@ class NumberRule(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
+    objects = RuleQuerySet.as_manager()
+
     class Meta:
         ordering = ["position", "pk"]
         verbose_name = "number rule"
@@ -113,3 +122,63 @@ class NumberRule(models.Model):
     def save(self, *args, **kwargs) -> None:
         validate_regex(self.pattern)  # never store a rule that cannot run
         super().save(*args, **kwargs)
+
+
+class CallLogStatus(enum.StrEnum):
+    """A call's status in the log and the API (API.md, "Call statuses")."""
+
+    QUEUED = "queued"
+    ANSWERED = "answered"
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    FAILED = "failed"
+    DENIED = "denied"
+    UNKNOWN = "unknown"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+class Call(models.Model):
+    """One dial attempt, written before the PBX is asked and updated with what happened.
+
+    Denied attempts are recorded too (``denied``). Read-only in the admin;
+    a caller sees their own calls through ``dialer.call_status`` and
+    ``dialer.history``.
+    """
+
+    Status = CallLogStatus
+
+    call_id = models.UUIDField("call id", default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="calls"
+    )
+    # As at the time of the call: the log outlives accounts and phones.
+    username = models.CharField(max_length=150)
+    extension = models.CharField(max_length=32, help_text="The caller's phone that rang first.")
+    channel = models.CharField(max_length=128, blank=True)
+    pbx = models.ForeignKey(
+        PbxServer, null=True, blank=True, on_delete=models.SET_NULL, related_name="calls", verbose_name="PBX"
+    )
+    text = models.TextField(blank=True, help_text="What the caller sent, as given.")
+    number = models.CharField(max_length=40, help_text="The number dialed, after rewriting.")
+    caller_id = models.CharField(
+        "shown on the caller's phone", max_length=120, blank=True, help_text="The caller ID of the first leg."
+    )
+    status = models.CharField(
+        max_length=16, choices=[(s.value, s.label) for s in CallLogStatus], default=CallLogStatus.QUEUED.value
+    )
+    reason = models.CharField(max_length=200, blank=True)
+    reference = models.CharField(
+        max_length=128, blank=True, db_index=True, help_text="The driver's reference for the call."
+    )
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        indexes = [models.Index(fields=["user", "created"], name="dialer_call_user_created")]
+
+    def __str__(self) -> str:
+        return f"{self.username} -> {self.number} ({self.status})"

@@ -17,11 +17,11 @@ from typing import TypeAlias
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Q
 
 from accounts.services import extension_of
+from dialer import rule_cache
 from dialer.dialplan import DEFAULT_INTERNAL_PATTERN, DialPlan
-from dialer.models import NumberRule, RewriteRule
+from dialer.models import NumberRule
 from dialer.rewrite import RewriteResult, Rule, rewrite
 from drivers.models import PbxServer
 
@@ -50,9 +50,12 @@ def dial_plan_of(pbx: PbxServer | None) -> DialPlan:
 
 def rules_for(pbx: PbxServer | None) -> list[Rule]:
     """The enabled rewrite rules of ``pbx`` and those of every PBX, by position (then age)."""
-    for_pbx = Q(pbx__isnull=True) if pbx is None else Q(pbx__isnull=True) | Q(pbx=pbx)
-    rules = RewriteRule.objects.filter(for_pbx, enabled=True).order_by("position", "pk")
-    return [rule.to_rule() for rule in rules]
+    pbx_id = pbx.pk if pbx is not None else None
+    return [
+        rule.to_rule()
+        for rule in rule_cache.snapshot().rewrite_rules
+        if rule.pbx_id is None or (pbx_id is not None and rule.pbx_id == pbx_id)
+    ]
 
 
 def rewrite_for_pbx(pbx: PbxServer | None, text: str) -> RewriteResult:
@@ -110,8 +113,7 @@ def check_number(user: User | None, number: str) -> Decision:
     admin) denies, so that a broken deny rule never lets a number through.
     """
     group_ids: set[int] | None = None  # the user's groups, read only if a rule has groups
-    rules = NumberRule.objects.filter(enabled=True).prefetch_related("groups").order_by("position", "pk")
-    for rule in rules:
+    for rule in rule_cache.snapshot().number_rules:
         rule_groups = {group.pk for group in rule.groups.all()}
         if rule_groups:
             if group_ids is None:

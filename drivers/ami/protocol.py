@@ -134,13 +134,16 @@ class Framer:
 
     def feed(self, data: bytes) -> list[Message]:
         """Add what was read; return the messages it completed, in order."""
-        self._buffer += data
+        buffer = self._buffer + data
         messages: list[Message] = []
+        start = 0
         while True:
-            end = self._buffer.find(b"\n")
+            end = buffer.find(b"\n", start)
             if end < 0:
+                # Cut once per read, not once per line: a large read costs linear time.
+                self._buffer = buffer[start:]
                 return messages
-            raw, self._buffer = self._buffer[:end], self._buffer[end + 1 :]
+            raw, start = buffer[start:end], end + 1
             line = raw.removesuffix(b"\r").decode("utf-8", errors="replace")
             if self.banner is None:
                 self.banner = line.strip()

@@ -1,0 +1,118 @@
+"""Call outcomes: what drivers report lands on the Call row, once, from any process or thread.
+
+A row only ever moves from ``queued`` (or ``unknown``) to a final status,
+with one conditional UPDATE, so that the dial service and a driver's
+reader thread, whichever comes second, never overwrite each other. A call
+whose outcome never comes (its process died, or its driver reports none)
+reads ``unknown`` once its ring and network timeouts and a grace minute
+have passed.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timedelta
+
+from django.core.cache import cache
+from django.db import InterfaceError, OperationalError, connection
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from dialer.models import Call, CallLogStatus
+from drivers.base import CallStatus
+
+logger = logging.getLogger(__name__)
+
+Status = CallLogStatus
+# A queued call whose outcome has not come this long after its ring and network timeouts is unknown.
+OUTCOME_GRACE_S = 60
+_PENDING_OUTCOME_PREFIX = "astitray:dial-outcome:"
+_REASON_LENGTH = Call._meta.get_field("reason").max_length or 200
+
+
+def finish(call: Call, status: str, reason: str) -> bool:
+    """Move ``call`` to ``status`` unless it is final already; True if it moved."""
+    return bool(move(Call.objects.filter(pk=call.pk), status, reason))
+
+
+def move(calls: QuerySet, status: str, reason: str) -> int:
+    """Move the rows of ``calls`` that are not final yet to ``status``; how many moved."""
+    # One conditional UPDATE: whichever of the dial service and the driver's outcome comes
+    # second never overwrites a final status. "unknown" may still become what the PBX says.
+    movable = [Status.QUEUED] if status == Status.UNKNOWN else [Status.QUEUED, Status.UNKNOWN]
+    return calls.filter(status__in=movable).update(
+        status=status, reason=reason[:_REASON_LENGTH], updated=timezone.now()
+    )
+
+
+def record_outcome(reference: str, status: CallStatus, reason: str) -> None:
+    """A driver learned how call ``reference`` ended: put it on the Call row.
+
+    Registered with :func:`drivers.services.set_outcome_handler` at start-up.
+    Runs in whichever process and thread heard the outcome (an AMI reader
+    thread, often before ``originate()`` has returned): the reference is
+    the call id for the built-in drivers, else the driver's own reference.
+    Only a row that is not final yet moves. An outcome for a reference not
+    yet on any row (a driver with its own references, faster than
+    ``originate()`` returning) is kept for :func:`apply_pending_outcome`.
+    """
+    try:
+        target = Status(status.value)
+    except ValueError:
+        logger.warning("call %s: unknown status %r ignored", reference, status)
+        return
+    if target == Status.QUEUED:
+        return
+    try:
+        _record_outcome(reference, target, reason)
+    except (InterfaceError, OperationalError):
+        if connection.in_atomic_block:
+            raise
+        # A driver's thread keeps its connection for ever: after the database went away,
+        # start afresh once.
+        logger.warning("call %s: the database connection failed; reconnecting", reference)
+        connection.close()
+        _record_outcome(reference, target, reason)
+
+
+def _record_outcome(reference: str, target: CallLogStatus, reason: str) -> None:
+    moved = 0
+    try:
+        call_id: uuid.UUID | None = uuid.UUID(reference)
+    except ValueError:
+        call_id = None
+    if call_id is not None:
+        moved = move(Call.objects.filter(call_id=call_id), target, reason)
+    if not moved and reference:
+        moved = move(Call.objects.filter(reference=reference[:128]), target, reason)
+    if moved:
+        logger.info("call %s ended %s (%s)", reference, target, reason)
+        return
+    known = Call.objects.filter(call_id=call_id) if call_id is not None else Call.objects.none()
+    if known.exists() or Call.objects.filter(reference=reference[:128]).exists():
+        logger.debug("call %s: outcome %s arrived after its final status", reference, target)
+        return
+    # No row has this reference yet: dial() applies it once it stored the driver's reference.
+    cache.set(_PENDING_OUTCOME_PREFIX + reference, (target.value, reason), timeout=600)
+
+
+def apply_pending_outcome(reference: str) -> None:
+    """Put on the row of ``reference`` an outcome that arrived before the row had that reference."""
+    pending = cache.get(_PENDING_OUTCOME_PREFIX + reference)
+    if pending is not None:
+        cache.delete(_PENDING_OUTCOME_PREFIX + reference)
+        status, reason = pending
+        move(Call.objects.filter(reference=reference[:128]), status, reason)
+
+
+def expire(call: Call, now: datetime) -> None:
+    """``call`` queued past any outcome (its process died, or its driver reports none): unknown."""
+    if call.status != Status.QUEUED:
+        return
+    ring, network = (call.pbx.ring_timeout_s, call.pbx.timeout_s) if call.pbx else (300, 60.0)
+    if call.created > now - timedelta(seconds=ring + network + OUTCOME_GRACE_S):
+        return
+    reason = "the PBX never reported the outcome"
+    if finish(call, Status.UNKNOWN, reason):
+        call.status, call.reason, call.updated = Status.UNKNOWN, reason, now

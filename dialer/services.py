@@ -1,0 +1,304 @@
+"""The dial service: one call from a caller's text to the PBX, and the call log it keeps.
+
+:func:`dial` is DESIGN.md's "dial pipeline": the caller's enabled phone,
+the number rewritten for that phone's PBX, the number rules, the
+double-click guard and the rate limit, then a ``Call`` row (``queued``)
+written *before* the driver is asked, and updated after. Outcomes the
+drivers learn later reach :func:`dialer.outcomes.record_outcome`
+(registered at start-up), from whichever process and thread hears them:
+the row is the one place where a call's status lives.
+
+The API procedures (``dialer.dial``, ``dialer.call_status``,
+``dialer.history``) call these functions; they raise the API's faults
+(``astitray.faults``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
+
+from accounts.models import Extension
+from accounts.services import extension_of
+from astitray.faults import (
+    InvalidNumber,
+    NoExtension,
+    NotFound,
+    NumberNotAllowed,
+    PbxError,
+    PbxUnavailable,
+    RateLimited,
+)
+from dialer import callerid, limits, numbers, outcomes
+from dialer.models import Call, CallLogStatus
+from dialer.rewrite import RewriteError, RewriteResult
+from drivers import registry
+from drivers import services as drivers
+from drivers.base import (
+    DriverError,
+    OriginateOutcomeUnknown,
+    OriginateRequest,
+    OriginateResult,
+)
+from drivers.base import PbxUnavailable as DriverPbxUnavailable
+from drivers.models import PbxServer
+
+logger = logging.getLogger(__name__)
+
+Status = CallLogStatus
+# How long a double click waits for the first click's row to be written.
+_CLAIM_WAIT_S = 2.0
+_REASON_LENGTH = Call._meta.get_field("reason").max_length or 200
+
+
+# --- Answers ---------------------------------------------------------------------
+
+
+def iso_utc(moment: datetime) -> str:
+    """``2026-11-26T13:10:00Z``: the API's dates (UTC, seconds)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def call_as_dict(call: Call) -> dict:
+    """A call as ``dialer.call_status`` and ``dialer.history`` answer it (API.md); no None anywhere."""
+    return {
+        "call_id": str(call.call_id),
+        "number": call.number,
+        "status": str(call.status),
+        "reason": call.reason,
+        "created": iso_utc(call.created),
+        "updated": iso_utc(call.updated),
+    }
+
+
+def _dial_answer(call_id: str, number: str, extension: str, status: str, reason: str) -> dict:
+    # str(): a plain string, never the enum (XML-RPC marshals only exact types).
+    return {
+        "call_id": call_id,
+        "number": number,
+        "extension": extension,
+        "status": str(status),
+        "reason": reason,
+    }
+
+
+# --- Dialing -----------------------------------------------------------------------
+
+
+def dial(user: AbstractBaseUser, text: str) -> dict:
+    """Ring the caller's own phone, then have the PBX call the number found in ``text``.
+
+    :returns: ``{"call_id", "number", "extension", "status", "reason"}``:
+        ``queued`` once the PBX took the call (``answered`` at once for the
+        console driver), ``unknown`` when the PBX got the request but never
+        confirmed it (it may ring: it is not sent again). Within
+        ``ASTITRAY_DIAL_GUARD_SECONDS``, dialing the same number again
+        answers the call already placed.
+    :raises NoExtension: the caller has no enabled phone.
+    :raises InvalidNumber: no number that can be dialed in ``text``.
+    :raises NumberNotAllowed: a number rule denies it (recorded as ``denied``).
+    :raises RateLimited: over ``ASTITRAY_RATE_LIMIT`` calls in 60 seconds.
+    :raises PbxUnavailable, PbxError: the PBX could not be reached or refused
+        the call (recorded as ``failed``).
+    """
+    extension = extension_of(user)
+    if extension is None or not extension.enabled:
+        raise NoExtension()
+    pbx = extension.effective_pbx()
+    try:
+        # Without a usable PBX, its own (disabled) PBX's dial plan still says what would be dialed.
+        result = numbers.rewrite_for_pbx(pbx if pbx is not None else extension.pbx, text)
+    except RewriteError as exc:
+        raise InvalidNumber(exc.message) from None
+
+    decision = numbers.check_number(user, result.number)
+    if not decision.allowed:
+        _record(user, extension, pbx, text, result, status=Status.DENIED, reason=decision.reason)
+        logger.info("dial: %s may not call %s: %s", user.get_username(), result.number, decision.reason)
+        raise NumberNotAllowed()
+
+    call_id = str(uuid.uuid4())
+    existing = _claim(user, result.number, call_id)
+    if existing is not None:
+        logger.info("dial: %s dialed %s again: call %s", user.get_username(), result.number, existing.call_id)
+        return _dial_answer(
+            str(existing.call_id), existing.number, existing.extension, existing.status, existing.reason
+        )
+    if not limits.take_rate_slot(user.pk):
+        limits.release_number(user.pk, result.number, call_id)
+        logger.warning("dial: %s is over the rate limit", user.get_username())
+        raise RateLimited()
+
+    shown = callerid.caller_id(_callee_name(result, pbx), result.number)
+    call = _record(user, extension, pbx, text, result, call_id=call_id, caller_id=shown)
+    try:
+        outcome = _originate(call, extension, pbx, shown)
+    except OriginateOutcomeUnknown as exc:
+        # Sent, perhaps executed: never sent again, and the guard stays so a retry gets this call.
+        reason = f"{exc}; the phone may still ring"
+        outcomes.finish(call, Status.UNKNOWN, reason)
+        return _dial_answer(call_id, call.number, call.extension, Status.UNKNOWN, reason)
+    except (PbxUnavailable, PbxError):
+        limits.release_number(user.pk, result.number, call_id)  # nothing rang: a retry may dial
+        raise
+
+    status = _after_originate(call, outcome)
+    return _dial_answer(call_id, call.number, call.extension, status, outcome.reason)
+
+
+def _after_originate(call: Call, outcome: OriginateResult) -> CallLogStatus:
+    """Update the row with what ``originate()`` answered; the status to answer.
+
+    For the built-in drivers the reference is the call id and the status
+    ``queued``: nothing to write (the outcome may even be on the row already).
+    """
+    own_reference = outcome.reference and outcome.reference != str(call.call_id)
+    if own_reference:
+        Call.objects.filter(pk=call.pk).update(reference=outcome.reference[:128])
+    if outcome.status.is_final:
+        status = Status(outcome.status.value)
+        outcomes.finish(call, status, outcome.reason)
+        return status
+    if own_reference:
+        outcomes.apply_pending_outcome(outcome.reference)
+    return Status.QUEUED
+
+
+def _record(
+    user: AbstractBaseUser,
+    extension: Extension,
+    pbx: PbxServer | None,
+    text: str,
+    result: RewriteResult,
+    *,
+    status: str = Status.QUEUED,
+    reason: str = "",
+    call_id: str | None = None,
+    caller_id: str = "",
+) -> Call:
+    return Call.objects.create(
+        call_id=uuid.UUID(call_id) if call_id else uuid.uuid4(),
+        user=user,
+        username=user.get_username(),
+        extension=extension.number,
+        channel=extension.channel,
+        pbx=pbx,
+        text=text,
+        number=result.number,
+        caller_id=caller_id,
+        status=status,
+        reason=reason[:_REASON_LENGTH],
+    )
+
+
+def _callee_name(result: RewriteResult, pbx: PbxServer | None) -> str:
+    """The phonebook's name for the number being called (its international form when it has one)."""
+    country = pbx.country if pbx is not None else settings.ASTITRAY_DEFAULT_COUNTRY
+    return callerid.name_for(result.e164 or result.number, country)
+
+
+def _claim(user: AbstractBaseUser, number: str, call_id: str) -> Call | None:
+    """None once ``number`` is claimed for the new call ``call_id``; else the user's call holding it."""
+    for _attempt in range(2):
+        holder = limits.claim_number(user.pk, number, call_id)
+        if holder is None:
+            return None
+        existing = _wait_for_call(user, holder)
+        if existing is not None:
+            return existing
+        # The first click's row never appeared: it failed before writing it. This click dials.
+        limits.release_number(user.pk, number, holder)
+    return None
+
+
+def _originate(call: Call, extension: Extension, pbx: PbxServer | None, shown: str) -> OriginateResult:
+    """Ask the PBX for ``call``; driver errors are recorded on the row and raised as API faults."""
+    if pbx is None:
+        _fail(call, "no enabled PBX for this phone")
+        raise PbxUnavailable()
+    try:
+        driver = drivers.get_driver(pbx)
+    except (registry.UnknownDriver, ValueError) as exc:  # the PBX's driver or its options are unusable
+        logger.error("dial: PBX %s cannot be used: %s", pbx.name, exc)
+        _fail(call, "the PBX's driver is not usable; see the server log")
+        raise PbxUnavailable() from None
+    try:
+        request = OriginateRequest(
+            channel=extension.channel,
+            number=call.number,
+            context=pbx.context,
+            caller_id=shown,
+            ring_timeout_s=pbx.ring_timeout_s,
+            account_code=extension.account_code,
+            variables=_variables(extension),
+            auto_answer=extension.auto_answer,
+            call_id=str(call.call_id),
+        )
+        return driver.originate(request)
+    except OriginateOutcomeUnknown:
+        logger.warning("dial: call %s was sent to PBX %s but not confirmed", call.call_id, pbx.name)
+        raise
+    except DriverPbxUnavailable as exc:  # also PbxAuthFailed
+        _fail(call, str(exc))
+        raise PbxUnavailable() from None
+    except DriverError as exc:  # PbxPermissionDenied, OriginateRejected and its kinds, UnsafeValue
+        _fail(call, str(exc))
+        raise PbxError() from None
+    except Exception:
+        # A third-party driver's bug: the row must not stay "queued" and the caller gets a fault.
+        logger.exception("dial: the %s driver failed on call %s", pbx.driver, call.call_id)
+        _fail(call, "the PBX driver failed; see the server log")
+        raise PbxError() from None
+
+
+def _variables(extension: Extension) -> dict[str, str]:
+    """Channel variables for the dialplan: who is calling, what the called party should see."""
+    return {
+        "ASTITRAY_EXTENSION": extension.number,
+        "ASTITRAY_CALLERID": extension.caller_id or f"<{extension.number}>",
+    }
+
+
+def _fail(call: Call, reason: str) -> None:
+    logger.warning("dial: call %s failed: %s", call.call_id, reason)
+    outcomes.finish(call, Status.FAILED, reason)
+
+
+def _wait_for_call(user: AbstractBaseUser, call_id: str) -> Call | None:
+    """The user's call ``call_id``, waiting briefly: a concurrent first click may still be writing it."""
+    deadline = time.monotonic() + _CLAIM_WAIT_S
+    while True:
+        call = Call.objects.filter(call_id=call_id, user=user).first()
+        if call is not None or time.monotonic() >= deadline:
+            return call
+        time.sleep(0.05)
+
+
+# --- The caller's own calls --------------------------------------------------------
+
+
+def call_status(user: AbstractBaseUser, call_id: uuid.UUID) -> dict:
+    """The user's call ``call_id`` (see :func:`call_as_dict`).
+
+    :raises NotFound: no such call, or another user's (the same fault: nothing tells them apart).
+    """
+    call = Call.objects.select_related("pbx").filter(call_id=call_id, user=user).first()
+    if call is None:
+        raise NotFound()
+    outcomes.expire(call, timezone.now())
+    return call_as_dict(call)
+
+
+def history(user: AbstractBaseUser, limit: int = 20) -> list[dict]:
+    """The user's last ``limit`` calls, newest first (see :func:`call_as_dict`)."""
+    calls = list(Call.objects.select_related("pbx").filter(user=user).order_by("-created", "-pk")[:limit])
+    now = timezone.now()
+    for call in calls:
+        outcomes.expire(call, now)
+    return [call_as_dict(call) for call in calls]

@@ -1,0 +1,69 @@
+"""The rules each process keeps: reused while unchanged, read again after any change."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+
+from dialer import numbers, rule_cache
+from dialer.models import NumberRule, RewriteRule
+
+pytestmark = pytest.mark.django_db
+
+
+def test_unchanged_rules_are_not_read_again(alice, django_assert_num_queries):
+    NumberRule.objects.create(pattern="^0089", action="deny")
+    assert not numbers.check_number(alice, "00899123456").allowed
+    with django_assert_num_queries(0):
+        assert not numbers.check_number(alice, "00899123456").allowed
+        assert numbers.rules_for(None) == []
+
+
+def disable(rule: NumberRule) -> None:
+    rule.enabled = False
+    rule.save()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda rule: NumberRule.objects.filter(pk=rule.pk).update(action="allow"),
+        lambda rule: NumberRule.objects.filter(pk=rule.pk).delete(),
+        disable,
+        lambda rule: rule.delete(),
+    ],
+    ids=["queryset update", "queryset delete", "save", "delete"],
+)
+def test_every_kind_of_change_is_seen_at_once(alice, change):
+    rule = NumberRule.objects.create(pattern="^0089", action="deny")
+    assert not numbers.number_allowed(alice, "00899123456")
+    change(rule)
+    assert numbers.number_allowed(alice, "00899123456")
+
+
+def test_groups_added_to_a_rule_or_deleted_are_seen_at_once(alice):
+    rule = NumberRule.objects.create(pattern="^0089", action="deny")
+    interns = Group.objects.create(name="interns")
+    rule.groups.add(interns)
+    assert numbers.number_allowed(alice, "00899123456")  # alice is no intern
+    interns.delete()  # the rule has no group left: it applies to everyone again
+    assert not numbers.number_allowed(alice, "00899123456")
+
+
+def test_rewrite_rules_of_other_pbxs_are_left_out(alice, console_pbx):
+    from drivers.models import PbxServer
+
+    other = PbxServer.objects.create(name="Lyon", driver="console")
+    RewriteRule.objects.create(name="every PBX", pattern="^1", replacement="2")
+    RewriteRule.objects.create(name="ours", pbx=console_pbx, pattern="^2", replacement="3")
+    RewriteRule.objects.create(name="theirs", pbx=other, pattern="^3", replacement="4")
+    assert [rule.name for rule in numbers.rules_for(console_pbx)] == ["every PBX", "ours"]
+    assert [rule.name for rule in numbers.rules_for(None)] == ["every PBX"]
+
+
+def test_a_copy_is_trusted_for_a_few_seconds_at_most(alice, monkeypatch, django_assert_num_queries):
+    numbers.rules_for(None)
+    now = rule_cache.time.monotonic()
+    monkeypatch.setattr(rule_cache.time, "monotonic", lambda: now + rule_cache.MAX_AGE_S + 1)
+    with django_assert_num_queries(2):  # read again, although no change was seen
+        numbers.rules_for(None)
