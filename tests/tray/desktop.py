@@ -98,11 +98,28 @@ class Desktop:
         self.display = f":{number}"
         self.env = {**os.environ, "DISPLAY": self.display, "NO_AT_BRIDGE": "1"}
         self.env.pop("WAYLAND_DISPLAY", None)
-        self.start(["trayer", "--edge", "top", "--align", "right", "--widthtype", "request", "--height", "28",
-                    "--SetDockType", "true", "--tint", "0xdfe6ee", "--transparent", "true", "--alpha", "0"],
-                   log="trayer")  # fmt: skip
-        wait_for(lambda: self.windows("trayer"), what="trayer's panel")
+        try:
+            self._start_trayer()
+        except BaseException:
+            self.close()
+            raise
         self.paint_background()
+
+    def _start_trayer(self) -> None:
+        """trayer docked at the top right; started again once if its panel does not show."""
+        for attempt in (1, 2):
+            trayer = self.start(["trayer", "--edge", "top", "--align", "right", "--widthtype", "request",
+                                 "--height", "28", "--SetDockType", "true", "--tint", "0xdfe6ee",
+                                 "--transparent", "true", "--alpha", "0"], log="trayer")  # fmt: skip
+            try:
+                wait_for(lambda: self.windows("trayer"), timeout_s=15 * attempt, what="trayer's panel")
+                return
+            except AssertionError:
+                state = "running" if trayer.poll() is None else f"exited with {trayer.returncode}"
+                self.stop(trayer)
+                if attempt == 2:
+                    message = f"trayer's panel never showed on {self.display} (trayer {state})"
+                    raise AssertionError(f"{message}: {self.log('trayer')[-2000:]}") from None
 
     def start(self, command: list[str], log: str, env: dict[str, str] | None = None) -> subprocess.Popen[Any]:
         """Start a process on this desktop, its output in ``workdir/<log>.log``."""
