@@ -16,7 +16,7 @@ APT_SERVER := python3 python3-venv python3-dev gcc pkg-config \
 # host (trayer) and GTK for the tray client, Chromium for the admin, nginx and
 # Redis for the scale-out test.
 APT_TEST := slapd ldap-utils \
-	xvfb xauth xclip xdotool trayer imagemagick dbus-x11 \
+	xvfb xauth xclip xdotool trayer imagemagick dbus-x11 desktop-file-utils \
 	gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1 libgirepository1.0-dev libcairo2-dev \
 	chromium chromium-driver nginx redis-server
 

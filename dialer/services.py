@@ -69,6 +69,7 @@ def call_as_dict(call: Call) -> dict:
     """A call as ``dialer.call_status`` and ``dialer.history`` answer it (API.md); no None anywhere."""
     return {
         "call_id": str(call.call_id),
+        "input": call.text,
         "number": call.number,
         "status": str(call.status),
         "reason": call.reason,

@@ -274,7 +274,8 @@ def test_history_lists_the_callers_calls_newest_first(client, alice_auth, ami, a
     placed = [xmlrpc_call(client, "dialer.dial", f"01 23 45 67 {n:02d}", auth=alice_auth) for n in range(3)]
     history = xmlrpc_call(client, "dialer.history", auth=alice_auth)
     assert [h["call_id"] for h in history] == [p["call_id"] for p in reversed(placed)]
-    assert set(history[0]) == {"call_id", "number", "status", "reason", "created", "updated"}
+    assert set(history[0]) == {"call_id", "input", "number", "status", "reason", "created", "updated"}
+    assert history[0]["input"] == "01 23 45 67 02"
     assert len(xmlrpc_call(client, "dialer.history", 2, auth=alice_auth)) == 2
     for bad in (0, 201, "5", True):
         assert fault(client, "dialer.history", bad, auth=alice_auth).faultCode == -32602

@@ -1,0 +1,183 @@
+"""Fixtures of the tray client's tests: a stand-in XML-RPC server, a stub icon, a private XDG home.
+
+The client never imports server code, and most of its tests need answers,
+faults, slowness or "not Astitray" behaviours that the real server gives
+only with the whole dial service set up: :class:`StandIn` is a small real
+XML-RPC server (stdlib, real HTTP and marshalling, Basic auth) whose
+procedures each test writes. The end-to-end tests use the real Astitray
+server instead (tests/tray/test_desktop.py).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import threading
+import xmlrpc.client
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+# pystray picks its backend when imported; without a display only "dummy"
+# imports. The unit tests use StubIcon below (dummy cannot run an icon).
+os.environ.setdefault("PYSTRAY_BACKEND", "dummy")
+
+import keyring
+import keyring.backends.null
+import pystray._base
+
+from tray_client import i18n
+
+USER = "alice"
+PASSWORD = "alice-Secret-1"
+
+ALICE = {
+    "username": "alice",
+    "full_name": "Alice Martin",
+    "extension": "1001",
+    "extension_source": "manual",
+    "can_dial": True,
+    "server_version": "0.1.0",
+    "api_version": 1,
+}
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up (timeouts are tested on purpose) is no error of the server."""
+
+
+class StandIn:
+    """A real XML-RPC server on a free loopback port; ``procedures`` maps a name to a function.
+
+    A procedure returns the answer or raises ``xmlrpc.client.Fault``. Every
+    call is recorded in ``calls`` (name, params). Without the right Basic
+    credentials, every procedure answers fault -32098 as Astitray does.
+    """
+
+    def __init__(self) -> None:
+        self.procedures: dict[str, Callable[..., Any]] = {"accounts.whoami": lambda: ALICE}
+        self.calls: list[tuple[str, tuple[Any, ...]]] = []
+        self.raw: Callable[[BaseHTTPRequestHandler], bool] | None = None
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                if stand_in.raw is not None and stand_in.raw(self):
+                    return
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                params, method = xmlrpc.client.loads(body)
+                method = method or ""
+                stand_in.calls.append((method, params))
+                expected = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+                try:
+                    if self.headers.get("Authorization") != expected:
+                        raise xmlrpc.client.Fault(
+                            -32098, "Authentication failed: check your username and password."
+                        )
+                    procedure = stand_in.procedures.get(method)
+                    if procedure is None:
+                        raise xmlrpc.client.Fault(-32601, f"Method not found: {method}")
+                    answer = xmlrpc.client.dumps((procedure(*params),), methodresponse=True)
+                except xmlrpc.client.Fault as fault:
+                    answer = xmlrpc.client.dumps(fault, methodresponse=True)
+                data = answer.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/xml")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = _QuietServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/rpc/"
+
+    def called(self, method: str) -> list[tuple[Any, ...]]:
+        return [params for name, params in self.calls if name == method]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def stand_in() -> Iterator[StandIn]:
+    server = StandIn()
+    yield server
+    server.close()
+
+
+class StubIcon(pystray._base.Icon):
+    """A pystray icon without a display: what the client asks of the platform is recorded."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.menu_updates = 0
+        self.stopped = threading.Event()
+
+    def _show(self) -> None:
+        pass
+
+    def _hide(self) -> None:
+        pass
+
+    def _update_icon(self) -> None:
+        pass
+
+    def _update_title(self) -> None:
+        pass
+
+    def _update_menu(self) -> None:
+        self.menu_updates += 1
+
+    def _notify(self, message: str, title: str | None = None) -> None:
+        raise AssertionError("the client sends notifications through tray_client.notify")
+
+    def _remove_notification(self) -> None:
+        pass
+
+    def _run(self) -> None:
+        self._mark_ready()
+        self.stopped.wait()
+
+    def _stop(self) -> None:
+        self.stopped.set()
+
+    def item(self, label_start: str) -> pystray._base.MenuItem:
+        """The visible menu item whose label starts with ``label_start``."""
+        for entry in self.menu:
+            if entry.text.startswith(label_start):
+                return entry
+        raise AssertionError(f"no menu item {label_start!r} in {[entry.text for entry in self.menu]}")
+
+
+@pytest.fixture(autouse=True)
+def _english_and_a_private_home(tmp_path, monkeypatch) -> Iterator[None]:
+    """English texts, the null keyring, and XDG folders of the test's own (never the user's)."""
+    for variable, folder in (
+        ("HOME", "home"),
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_DATA_HOME", "data"),
+        ("XDG_STATE_HOME", "state"),
+        ("XDG_RUNTIME_DIR", "run"),
+    ):
+        path = tmp_path / "xdg" / folder
+        path.mkdir(parents=True)
+        monkeypatch.setenv(variable, str(path))
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.null.Keyring())
+    i18n.set_language(["en"])
+    yield
+    i18n.set_language(["en"])
+    keyring.set_keyring(previous)

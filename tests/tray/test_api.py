@@ -1,0 +1,228 @@
+"""The API client: answers become values, every failure becomes one plain error."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import xmlrpc.client
+
+import pytest
+
+from tests.services import free_port
+from tests.tray.conftest import PASSWORD, USER
+from tray_client import api
+from tray_client.messages import describe
+
+
+def client(url: str, password: str = PASSWORD, timeout_s: float = 5.0) -> api.ApiClient:
+    return api.ApiClient(api.Credentials(url, USER, password), timeout_s=timeout_s)
+
+
+def test_it_reads_whoami(stand_in):
+    who = client(stand_in.url).whoami()
+    assert who == api.WhoAmI("alice", "Alice Martin", "1001", True, "0.1.0", 1)
+
+
+def test_it_sends_basic_credentials_and_refuses_wrong_ones(stand_in):
+    with pytest.raises(api.AuthenticationRefused) as caught:
+        client(stand_in.url, password="wrong").whoami()
+    assert "wrong" not in str(caught.value) and "wrong" not in repr(caught.value)
+    assert describe(caught.value) == "The server refused your username or password. Check them in Settings…."
+
+
+def test_the_password_never_shows_in_a_repr():
+    credentials = api.Credentials("https://x.example.org/rpc/", USER, "s3cret-pw")
+    assert "s3cret-pw" not in repr(credentials)
+    assert "s3cret-pw" not in repr(api.ApiClient(credentials).credentials)
+
+
+def test_it_needs_complete_settings():
+    with pytest.raises(api.NotConfigured):
+        api.ApiClient(api.Credentials("", USER, PASSWORD)).whoami()
+    with pytest.raises(api.NotConfigured):
+        api.ApiClient(api.Credentials("http://127.0.0.1:1/rpc/", USER, "")).whoami()
+
+
+def test_a_server_that_is_down_is_unreachable():
+    with pytest.raises(api.ServerUnreachable) as caught:
+        client(f"http://127.0.0.1:{free_port()}/rpc/").whoami()
+    assert describe(caught.value).startswith("Cannot reach the Astitray server.")
+
+
+def test_an_unknown_host_is_unreachable():
+    with pytest.raises(api.ServerUnreachable):
+        client("http://astitray.invalid/rpc/", timeout_s=5).whoami()
+
+
+def test_a_slow_server_times_out_without_waiting_for_it(stand_in):
+    release = threading.Event()
+    stand_in.procedures["accounts.whoami"] = lambda: release.wait(30) and {}
+    try:
+        with pytest.raises(api.ServerTimeout) as caught:
+            client(stand_in.url, timeout_s=0.3).whoami()
+    finally:
+        release.set()
+    assert describe(caught.value) == "The Astitray server did not answer in time. Try again in a moment."
+
+
+def test_a_web_page_is_not_astitray(stand_in):
+    def html(handler):
+        data = b"<html><body>Welcome to nginx!</body></html>"
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+        return True
+
+    stand_in.raw = html
+    with pytest.raises(api.NotAstitray) as caught:
+        client(stand_in.url).whoami()
+    assert describe(caught.value) == "The address in Settings… does not lead to an Astitray server."
+
+
+@pytest.mark.parametrize(
+    ("status", "kind", "text"),
+    [
+        (404, api.HttpError, "The address in Settings… does not lead to an Astitray server."),
+        (
+            401,
+            api.AuthenticationRefused,
+            "The server refused your username or password. Check them in Settings….",
+        ),
+        (
+            502,
+            api.HttpError,
+            "The Astitray server has a problem right now (HTTP error 502). Try again later.",
+        ),
+        (413, api.HttpError, "That text is too long to send to the server."),
+    ],
+)
+def test_http_errors(stand_in, status, kind, text):
+    def error(handler):
+        handler.send_response(status)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+        return True
+
+    stand_in.raw = error
+    with pytest.raises(kind) as caught:
+        client(stand_in.url).whoami()
+    assert describe(caught.value) == text
+
+
+def test_an_xmlrpc_server_without_whoami_is_not_astitray(stand_in):
+    del stand_in.procedures["accounts.whoami"]
+    with pytest.raises(api.NotAstitray):
+        client(stand_in.url).whoami()
+
+
+def test_a_whoami_answer_of_the_wrong_shape_is_not_astitray(stand_in):
+    for answer in ("alice", [1], {"username": "alice"}, {"username": 3, "api_version": 1}):
+        stand_in.procedures["accounts.whoami"] = lambda answer=answer: answer
+        with pytest.raises(api.NotAstitray):
+            client(stand_in.url).whoami()
+
+
+def test_a_server_that_does_not_speak_http_is_not_astitray():
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        connection.recv(65536)
+        connection.sendall(b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n")
+        connection.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    with pytest.raises(api.NotAstitray):
+        client(f"http://127.0.0.1:{listener.getsockname()[1]}/rpc/").whoami()
+    listener.close()
+
+
+def test_an_answer_too_large_is_refused(stand_in, monkeypatch):
+    monkeypatch.setattr(api, "MAX_ANSWER_BYTES", 10_000)
+    stand_in.procedures["phonebook.search"] = lambda query, limit: [{"name": "x" * 20_000, "numbers": []}]
+    with pytest.raises(api.NotAstitray):
+        client(stand_in.url).search("x")
+
+
+@pytest.mark.parametrize(
+    ("code", "text"),
+    [
+        (-32089, "You have no phone set up for dialing. Ask your administrator."),
+        (-32088, "No phone number that can be dialed was found in that text."),
+        (-32087, "You are not allowed to call that number."),
+        (-32086, "Too many calls in a short time. Wait a minute and try again."),
+        (-32085, "The phone system cannot be reached right now. Try again later."),
+        (-32084, "The phone system refused the call."),
+        (-32083, "The server no longer knows that call."),
+        (-32601, "The Astitray server does not offer this yet: it may need an update."),
+        (-32602, "The server did not accept that request."),
+        (-32603, "The Astitray server had an internal error. Try again later."),
+        (-32700, "The server could not understand the request."),
+        (-1, "Something odd happened."),
+    ],
+)
+def test_every_fault_reads_plainly(stand_in, code, text):
+    def dial(_text):
+        raise xmlrpc.client.Fault(code, "Something odd happened.")
+
+    stand_in.procedures["dialer.dial"] = dial
+    with pytest.raises(api.ApiFault) as caught:
+        client(stand_in.url).dial("0123")
+    assert caught.value.code == code
+    assert describe(caught.value) == text
+
+
+def test_dial_status_history_normalize_and_search(stand_in):
+    call = {
+        "call_id": "c1",
+        "number": "00442079460958",
+        "status": "answered",
+        "reason": "",
+        "created": "2026-11-26T13:10:00Z",
+        "updated": "2026-11-26T13:10:02Z",
+    }
+    stand_in.procedures.update(
+        {
+            "dialer.normalize": lambda text: {
+                "input": text,
+                "number": "00442079460958",
+                "e164": "+442079460958",
+                "extension_digits": "",
+                "internal": False,
+                "steps": [],
+            },
+            "dialer.dial": lambda text: {
+                "call_id": "c1",
+                "number": "00442079460958",
+                "extension": "1001",
+                "status": "queued",
+            },
+            "dialer.call_status": lambda call_id: call,
+            "dialer.history": lambda limit: [call] * min(limit, 3),
+            "phonebook.search": lambda query, limit: [
+                {
+                    "id": 7,
+                    "name": "Hélène Dupont",
+                    "company": "ACME",
+                    "department": "",
+                    "title": "",
+                    "email": "",
+                    "numbers": [{"label": "work", "number": "+44 20 7946 0958", "e164": "+442079460958"}],
+                }
+            ],
+        }
+    )
+    c = client(stand_in.url)
+    assert c.normalize("+44 20 7946 0958").number == "00442079460958"
+    assert c.dial("+44 20 7946 0958") == api.DialResult("c1", "00442079460958", "1001", "queued")
+    assert c.call_status("c1").final
+    assert len(c.history(2)) == 2
+    (contact,) = c.search("hel dup")
+    assert contact.name == "Hélène Dupont"
+    assert contact.numbers[0].e164 == "+442079460958"
+    assert stand_in.called("phonebook.search") == [("hel dup", 20)]
+    assert stand_in.called("dialer.history") == [(2,)]

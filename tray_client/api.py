@@ -1,0 +1,396 @@
+"""The client of the public Astitray API (docs/api.md), over XML-RPC with HTTP Basic.
+
+Every call has a timeout, a deadline and a bounded answer; every way a call
+can fail becomes one :class:`ApiError` subclass, which
+:func:`tray_client.messages.describe` turns into plain words. Answers are
+checked and turned into small value objects: a server that answers
+something else is :class:`NotAstitray`. A client object is cheap and holds
+no connection, so each call may come from any thread.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import logging
+import socket
+import ssl
+import threading
+import time
+import xml.parsers.expat
+import xmlrpc.client
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from tray_client import __version__
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT_S = 10.0
+# An answer larger than this is not an Astitray answer (a search of 200
+# contacts is a few hundred kilobytes).
+MAX_ANSWER_BYTES = 4 * 1024 * 1024
+USER_AGENT = f"Astitray-Tray/{__version__} (xmlrpc)"
+
+# Fault codes of API.md.
+AUTHENTICATION_FAILED = -32098
+NO_EXTENSION = -32089
+INVALID_NUMBER = -32088
+NUMBER_NOT_ALLOWED = -32087
+RATE_LIMITED = -32086
+PBX_UNAVAILABLE = -32085
+PBX_ERROR = -32084
+NOT_FOUND = -32083
+METHOD_NOT_FOUND = -32601
+INVALID_PARAMS = -32602
+INTERNAL_ERROR = -32603
+
+# Call statuses after which nothing more happens to a call.
+FINAL_STATUSES = frozenset({"answered", "no_answer", "busy", "failed", "denied", "unknown"})
+
+
+class ApiError(Exception):
+    """A call that gave no usable answer. ``str()`` is for the log; people get ``messages.describe``."""
+
+
+class NotConfigured(ApiError):
+    """No server address, username or password yet."""
+
+
+class ServerUnreachable(ApiError):
+    """No connection to the server (network down, wrong address, refused, TLS failure)."""
+
+    def __init__(self, detail: str = "", *, certificate: bool = False) -> None:
+        super().__init__(detail or "server unreachable")
+        self.certificate = certificate
+
+
+class ServerTimeout(ApiError):
+    """The server did not answer within the timeout."""
+
+
+class AuthenticationRefused(ApiError):
+    """The server refused the username or password (fault -32098, or HTTP 401)."""
+
+
+class NotAstitray(ApiError):
+    """The address answers, but not as an Astitray server does."""
+
+
+class HttpError(ApiError):
+    """An HTTP error status instead of an XML-RPC answer."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+
+
+class ApiFault(ApiError):
+    """A fault of the API (API.md, "Faults") other than a refused login."""
+
+    def __init__(self, code: int, fault_string: str) -> None:
+        super().__init__(f"fault {code}: {fault_string}")
+        self.code = code
+        self.fault_string = fault_string
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Where the server is and who calls it. The password never shows in ``repr``."""
+
+    url: str
+    username: str
+    password: str = field(repr=False)
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.url and self.username and self.password)
+
+
+@dataclass(frozen=True)
+class WhoAmI:
+    username: str
+    full_name: str
+    extension: str
+    can_dial: bool
+    server_version: str
+    api_version: int
+
+
+@dataclass(frozen=True)
+class Normalized:
+    input: str
+    number: str
+    e164: str
+    internal: bool
+
+
+@dataclass(frozen=True)
+class DialResult:
+    call_id: str
+    number: str
+    extension: str
+    status: str
+
+
+@dataclass(frozen=True)
+class CallInfo:
+    call_id: str
+    number: str
+    status: str
+    reason: str
+    created: str
+    updated: str
+    # What was given to dialer.dial, when the server says (a later addition to the API).
+    input: str = ""
+
+    @property
+    def final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+
+@dataclass(frozen=True)
+class ContactNumber:
+    label: str
+    number: str
+    e164: str
+
+
+@dataclass(frozen=True)
+class Contact:
+    id: int | str
+    name: str
+    company: str
+    department: str
+    title: str
+    email: str
+    numbers: tuple[ContactNumber, ...]
+
+
+class _BoundedMixin:
+    """A transport with a socket timeout, an overall deadline and a bounded answer."""
+
+    timeout_s: float
+    deadline: float
+
+    def make_connection(self, host: Any) -> Any:
+        connection = super().make_connection(host)  # type: ignore[misc]
+        connection.timeout = self.timeout_s
+        return connection
+
+    def parse_response(self, response: http.client.HTTPResponse) -> Any:
+        content_type = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
+        if content_type not in ("text/xml", "application/xml"):
+            raise NotAstitray(f"answer of type {content_type or 'unknown'!r}")
+        stream: Any = response
+        if response.getheader("Content-Encoding", "") == "gzip":
+            stream = xmlrpc.client.GzipDecodedResponse(response)
+        parser, unmarshaller = self.getparser()  # type: ignore[attr-defined]
+        received = 0
+        while True:
+            chunk = stream.read(65536)
+            if not chunk:
+                break
+            received += len(chunk)
+            if received > MAX_ANSWER_BYTES:
+                raise NotAstitray(f"answer larger than {MAX_ANSWER_BYTES} bytes")
+            if time.monotonic() > self.deadline:
+                raise TimeoutError("answer too slow")
+            parser.feed(chunk)
+        if stream is not response:
+            stream.close()
+        parser.close()
+        return unmarshaller.close()
+
+
+class _Transport(_BoundedMixin, xmlrpc.client.Transport):
+    pass
+
+
+class _SafeTransport(_BoundedMixin, xmlrpc.client.SafeTransport):
+    pass
+
+
+class ApiClient:
+    """Calls the procedures of API.md on one server as one user."""
+
+    def __init__(self, credentials: Credentials, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+        self.credentials = credentials
+        self.timeout_s = timeout_s
+
+    def call(self, method: str, *params: Any) -> Any:
+        """Call ``method``; return its answer or raise an :class:`ApiError`."""
+        if not self.credentials.complete:
+            raise NotConfigured("server address, username or password missing")
+        token = base64.b64encode(f"{self.credentials.username}:{self.credentials.password}".encode()).decode()
+        headers = [("Authorization", f"Basic {token}"), ("User-Agent", USER_AGENT)]
+        https = urlsplit(self.credentials.url).scheme == "https"
+        transport = (_SafeTransport if https else _Transport)(headers=headers)
+        transport.timeout_s = self.timeout_s
+        transport.deadline = time.monotonic() + self.timeout_s
+        proxy = xmlrpc.client.ServerProxy(self.credentials.url, transport=transport, allow_none=False)
+        started = time.monotonic()
+        try:
+            return getattr(proxy, method)(*params)
+        except xmlrpc.client.Fault as fault:
+            if fault.faultCode == AUTHENTICATION_FAILED:
+                raise AuthenticationRefused("credentials refused") from fault
+            raise ApiFault(int(fault.faultCode), _clean(str(fault.faultString))) from fault
+        except xmlrpc.client.ProtocolError as err:
+            if err.errcode == 401:
+                raise AuthenticationRefused("HTTP 401") from err
+            raise HttpError(int(err.errcode)) from err
+        except ApiError:
+            raise
+        except TimeoutError as err:  # socket.timeout is TimeoutError since Python 3.10
+            raise ServerTimeout(f"no answer within {self.timeout_s:g} s") from err
+        except ssl.SSLCertVerificationError as err:
+            raise ServerUnreachable("certificate not trusted", certificate=True) from err
+        except (xml.parsers.expat.ExpatError, xmlrpc.client.ResponseError, http.client.HTTPException) as err:
+            raise NotAstitray(type(err).__name__) from err
+        except (OSError, socket.gaierror) as err:
+            raise ServerUnreachable(type(err).__name__) from err
+        except (ValueError, TypeError) as err:  # a malformed value inside an XML-RPC answer
+            raise NotAstitray(type(err).__name__) from err
+        finally:
+            logger.debug("%s answered or failed in %.0f ms", method, (time.monotonic() - started) * 1000)
+
+    def whoami(self) -> WhoAmI:
+        """``accounts.whoami``; a server without it is not Astitray."""
+        try:
+            answer = self.call("accounts.whoami")
+        except ApiFault as fault:
+            if fault.code == METHOD_NOT_FOUND:
+                raise NotAstitray("no accounts.whoami") from fault
+            raise
+        return WhoAmI(
+            username=_text(answer, "username"),
+            full_name=_text(answer, "full_name", optional=True),
+            extension=_text(answer, "extension", optional=True),
+            can_dial=bool(_get(answer, "can_dial", bool, default=False)),
+            server_version=_text(answer, "server_version", optional=True),
+            api_version=_get(answer, "api_version", int),
+        )
+
+    def normalize(self, text: str) -> Normalized:
+        """``dialer.normalize``: what would be dialed for ``text`` (nothing is dialed)."""
+        answer = self.call("dialer.normalize", text)
+        return Normalized(
+            input=_text(answer, "input", optional=True),
+            number=_text(answer, "number"),
+            e164=_text(answer, "e164", optional=True),
+            internal=bool(_get(answer, "internal", bool, default=False)),
+        )
+
+    def dial(self, text: str) -> DialResult:
+        """``dialer.dial``: ring the caller's phone, then call the number found in ``text``."""
+        answer = self.call("dialer.dial", text)
+        return DialResult(
+            call_id=_text(answer, "call_id"),
+            number=_text(answer, "number"),
+            extension=_text(answer, "extension", optional=True),
+            status=_text(answer, "status", optional=True),
+        )
+
+    def call_status(self, call_id: str) -> CallInfo:
+        """``dialer.call_status`` of one of the caller's calls."""
+        return _call_info(self.call("dialer.call_status", call_id))
+
+    def history(self, limit: int = 20) -> list[CallInfo]:
+        """``dialer.history``: the caller's calls, newest first."""
+        answer = self.call("dialer.history", limit)
+        if not isinstance(answer, list):
+            raise NotAstitray("dialer.history did not answer a list")
+        return [_call_info(item) for item in answer]
+
+    def outcome(
+        self, call_id: str, every_s: float, for_s: float, stop: threading.Event | None = None
+    ) -> CallInfo | None:
+        """Ask ``dialer.call_status`` every ``every_s`` until the call is over; None if it never says.
+
+        A failed ask is asked again; a call the server no longer knows ends it.
+        ``stop`` (when set) ends it early.
+        """
+        stop = stop or threading.Event()
+        deadline = time.monotonic() + for_s
+        while not stop.wait(every_s):
+            try:
+                info = self.call_status(call_id)
+            except ApiFault as fault:
+                if fault.code == NOT_FOUND:
+                    return None
+            except ApiError as err:
+                logger.info("no status of call %s yet: %s", call_id, err)
+            else:
+                if info.final:
+                    return info
+            if time.monotonic() > deadline:
+                logger.info("call %s: no outcome after %.0f s", call_id, for_s)
+                return None
+        return None
+
+    def search(self, query: str, limit: int = 20) -> list[Contact]:
+        """``phonebook.search``: contacts matching ``query``."""
+        answer = self.call("phonebook.search", query, limit)
+        if not isinstance(answer, list):
+            raise NotAstitray("phonebook.search did not answer a list")
+        return [_contact(item) for item in answer]
+
+
+def _clean(text: str, limit: int = 200) -> str:
+    """A server's text made safe to show: printable characters only, bounded."""
+    return "".join(char for char in text if char.isprintable())[:limit]
+
+
+def _get(answer: Any, key: str, kind: type, default: Any = None) -> Any:
+    if not isinstance(answer, dict):
+        raise NotAstitray(f"answer is a {type(answer).__name__}, not a struct")
+    if key not in answer:
+        if default is not None:
+            return default
+        raise NotAstitray(f"answer without {key!r}")
+    value = answer[key]
+    if kind is int and isinstance(value, bool):
+        raise NotAstitray(f"{key!r} is not an integer")
+    if not isinstance(value, kind):
+        raise NotAstitray(f"{key!r} is a {type(value).__name__}")
+    return value
+
+
+def _text(answer: Any, key: str, optional: bool = False) -> str:
+    value = _get(answer, key, str, default="" if optional else None)
+    return _clean(value, 500)
+
+
+def _call_info(answer: Any) -> CallInfo:
+    return CallInfo(
+        call_id=_text(answer, "call_id"),
+        number=_text(answer, "number", optional=True),
+        status=_text(answer, "status"),
+        reason=_text(answer, "reason", optional=True),
+        created=_text(answer, "created", optional=True),
+        updated=_text(answer, "updated", optional=True),
+        input=_text(answer, "input", optional=True),
+    )
+
+
+def _contact(answer: Any) -> Contact:
+    identifier = _get(answer, "id", object, default="")
+    numbers = _get(answer, "numbers", list, default=[])
+    return Contact(
+        id=identifier if isinstance(identifier, int | str) else str(identifier),
+        name=_text(answer, "name"),
+        company=_text(answer, "company", optional=True),
+        department=_text(answer, "department", optional=True),
+        title=_text(answer, "title", optional=True),
+        email=_text(answer, "email", optional=True),
+        numbers=tuple(
+            ContactNumber(
+                label=_text(item, "label", optional=True),
+                number=_text(item, "number"),
+                e164=_text(item, "e164", optional=True),
+            )
+            for item in numbers
+        ),
+    )

@@ -1,0 +1,272 @@
+"""The client's settings: an INI file in the XDG config folder, the password in the system keyring.
+
+The file (``$XDG_CONFIG_HOME/astitray/tray.ini``, ``~/.config/astitray/``
+by default; ``%APPDATA%\\Astitray`` on Windows) holds the server address,
+the username and a few tunings. The password is never written there: it
+lives in the system keyring (GNOME Keyring, KWallet, the Windows Credential
+Manager, the macOS Keychain) through the ``keyring`` library.
+"""
+
+from __future__ import annotations
+
+import configparser
+import contextlib
+import logging
+import math
+import os
+import sys
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import keyring
+import keyring.errors
+
+from tray_client.api import DEFAULT_TIMEOUT_S, Credentials
+from tray_client.i18n import _
+
+logger = logging.getLogger(__name__)
+
+FILE_NAME = "tray.ini"
+KEYRING_SERVICE = "Astitray"
+MAX_URL_LENGTH = 2000
+MAX_USERNAME_LENGTH = 150
+MAX_PASSWORD_LENGTH = 1000
+
+
+class SettingsError(ValueError):
+    """A value the user typed cannot be used; the message says why, in plain words."""
+
+
+class KeyringProblem(Exception):
+    """The system keyring could not store or give back the password."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the config file holds (never the password)."""
+
+    server_url: str = ""
+    username: str = ""
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    # How often the clipboard is read to show its number in the menu (0: never).
+    clipboard_poll_s: float = 1.0
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.server_url and self.username)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The settings and the password from the keyring: everything needed to call the server."""
+
+    settings: Settings = field(default_factory=Settings)
+    password: str = field(default="", repr=False)
+
+    @property
+    def credentials(self) -> Credentials:
+        return Credentials(self.settings.server_url, self.settings.username, self.password)
+
+    @property
+    def complete(self) -> bool:
+        return self.credentials.complete
+
+
+def config_dir() -> Path:
+    """The folder of the config file (XDG; ``%APPDATA%`` on Windows)."""
+    if sys.platform == "win32" and os.environ.get("APPDATA"):
+        return Path(os.environ["APPDATA"]) / "Astitray"
+    base = os.environ.get("XDG_CONFIG_HOME") or ""
+    root = Path(base) if os.path.isabs(base) else Path.home() / ".config"
+    return root / "astitray"
+
+
+def config_path() -> Path:
+    return config_dir() / FILE_NAME
+
+
+def load(path: Path | None = None) -> Settings:
+    """The settings from the file; defaults for a missing file and for each unusable value."""
+    path = path or config_path()
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        with path.open(encoding="utf-8") as handle:
+            parser.read_file(handle)
+    except FileNotFoundError:
+        return Settings()
+    except (OSError, UnicodeDecodeError, configparser.Error) as err:
+        logger.warning("cannot read %s (%s): using the defaults", path, err)
+        return Settings()
+    defaults = Settings()
+    settings = defaults
+    try:
+        settings = replace(
+            settings, server_url=normalize_server_url(parser.get("server", "url", fallback=""))
+        )
+    except SettingsError as err:
+        if parser.get("server", "url", fallback=""):
+            logger.warning("ignoring the server url of %s: %s", path, err)
+    with contextlib.suppress(SettingsError):
+        settings = replace(settings, username=check_username(parser.get("server", "username", fallback="")))
+    settings = replace(
+        settings,
+        timeout_s=_number(parser, "server", "timeout", default=defaults.timeout_s, low=0.5, high=120),
+        clipboard_poll_s=_number(
+            parser, "clipboard", "poll_seconds", default=defaults.clipboard_poll_s, low=0, high=60
+        ),
+    )
+    return settings
+
+
+def save(settings: Settings, path: Path | None = None) -> Path:
+    """Write the settings (atomically: a crash never leaves half a file). Returns the path."""
+    path = path or config_path()
+    parser = configparser.ConfigParser(interpolation=None)
+    parser["server"] = {
+        "url": settings.server_url,
+        "username": settings.username,
+        "timeout": f"{settings.timeout_s:g}",
+    }
+    parser["clipboard"] = {"poll_seconds": f"{settings.clipboard_poll_s:g}"}
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=path.parent, prefix=".tray-", suffix=".tmp", delete=False
+    ) as handle:
+        handle.write("# Astitray tray client. The password is in the system keyring, not here.\n")
+        parser.write(handle)
+    try:
+        os.replace(handle.name, path)
+    except OSError:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _number(
+    parser: configparser.ConfigParser, section: str, key: str, *, default: float, low: float, high: float
+) -> float:
+    raw = parser.get(section, key, fallback="")
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        logger.warning("ignoring %s.%s = %r: not a number", section, key, raw)
+        return default
+    if not math.isfinite(value) or not low <= value <= high:
+        logger.warning("ignoring %s.%s = %r: not between %s and %s", section, key, raw, low, high)
+        return default
+    return value
+
+
+def normalize_server_url(text: str) -> str:
+    """The API address for what the user typed: ``astitray.example.org`` gives ``https://astitray.example.org/rpc/``."""
+    text = text.strip()
+    if not text:
+        raise SettingsError(_("Enter the server address, for example https://astitray.example.org."))
+    if len(text) > MAX_URL_LENGTH or any(not char.isprintable() or char.isspace() for char in text):
+        raise SettingsError(_("The server address is not a valid web address."))
+    if "://" not in text:
+        text = f"https://{text}"
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise SettingsError(_("The server address must start with https:// or http://."))
+    try:
+        parts.port  # noqa: B018 (validates the port)
+    except ValueError as err:
+        raise SettingsError(_("The server address has an invalid port number.")) from err
+    if not parts.hostname:
+        raise SettingsError(_("The server address has no host name."))
+    if parts.username is not None or parts.password is not None:
+        raise SettingsError(_("Type the username and password in their own fields, not in the address."))
+    if parts.query or parts.fragment:
+        raise SettingsError(_("The server address cannot contain ? or #."))
+    path = parts.path if parts.path not in ("", "/") else "/rpc/"
+    return urlunsplit((scheme, parts.netloc.lower(), path, "", ""))
+
+
+def check_username(text: str) -> str:
+    username = text.strip()
+    if not username:
+        raise SettingsError(_("Enter your username."))
+    if len(username) > MAX_USERNAME_LENGTH or ":" in username or not username.isprintable():
+        raise SettingsError(_("That username cannot be used (no colon, at most 150 characters)."))
+    return username
+
+
+def check_password(text: str) -> str:
+    if not text:
+        raise SettingsError(_("Enter your password."))
+    if len(text) > MAX_PASSWORD_LENGTH or any(char in text for char in "\r\n\0"):
+        raise SettingsError(_("That password cannot be used (one line, at most 1000 characters)."))
+    return text
+
+
+def is_insecure(url: str) -> bool:
+    """True when the password would cross the network unencrypted (plain http to another machine)."""
+    parts = urlsplit(url)
+    return parts.scheme == "http" and (parts.hostname or "") not in ("localhost", "127.0.0.1", "::1")
+
+
+def _keyring_service(settings: Settings) -> str:
+    # One entry per server, so that switching servers keeps each password.
+    return f"{KEYRING_SERVICE} {settings.server_url}"
+
+
+def keyring_name() -> str:
+    """The name of the keyring in use, to tell the user where the password goes."""
+    try:
+        return str(getattr(keyring.get_keyring(), "name", type(keyring.get_keyring()).__name__))
+    except (keyring.errors.KeyringError, OSError) as err:
+        return type(err).__name__
+
+
+def read_password(settings: Settings) -> str:
+    """The stored password ("" when there is none). Raises :class:`KeyringProblem`."""
+    if not settings.configured:
+        return ""
+    try:
+        return keyring.get_password(_keyring_service(settings), settings.username) or ""
+    except (keyring.errors.KeyringError, OSError) as err:
+        logger.warning("cannot read the password from the keyring: %s", type(err).__name__)
+        raise KeyringProblem(_keyring_reason(err)) from err
+
+
+def store_password(settings: Settings, password: str) -> None:
+    """Keep ``password`` in the system keyring. Raises :class:`KeyringProblem`."""
+    try:
+        keyring.set_password(_keyring_service(settings), settings.username, password)
+    except (keyring.errors.KeyringError, OSError) as err:
+        logger.warning("cannot store the password in the keyring: %s", type(err).__name__)
+        raise KeyringProblem(_keyring_reason(err)) from err
+
+
+def forget_password(settings: Settings) -> None:
+    """Remove the stored password, if any."""
+    try:
+        keyring.delete_password(_keyring_service(settings), settings.username)
+    except keyring.errors.PasswordDeleteError:
+        pass
+    except (keyring.errors.KeyringError, OSError) as err:
+        raise KeyringProblem(_keyring_reason(err)) from err
+
+
+def _keyring_reason(err: BaseException) -> str:
+    if isinstance(err, keyring.errors.NoKeyringError):
+        return _("no system keyring was found (install GNOME Keyring or KWallet).")
+    if isinstance(err, keyring.errors.KeyringLocked):
+        return _("the keyring is locked.")
+    return _("the keyring answered with an error (%(error)s).") % {"error": type(err).__name__}
+
+
+def load_profile(path: Path | None = None) -> Profile:
+    """The settings and the stored password. Raises :class:`KeyringProblem`."""
+    settings = load(path)
+    return Profile(settings, read_password(settings))

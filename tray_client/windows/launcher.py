@@ -1,0 +1,105 @@
+"""The tray's side of the windows: start a window's process, talk to it, end it."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+logger = logging.getLogger(__name__)
+
+WINDOWS = ("search", "settings", "about")
+MAX_LINE = 64 * 1024
+
+OnMessage = Callable[[str, dict[str, Any]], None]
+
+
+class WindowLauncher:
+    """Starts at most one process per window; a second ``open`` brings the open one to the front."""
+
+    def __init__(self, python: str = sys.executable) -> None:
+        self.python = python
+        self._processes: dict[str, subprocess.Popen[str]] = {}
+        self._lock = threading.Lock()
+
+    def open(self, name: str, payload: dict[str, Any], on_message: OnMessage) -> None:
+        if name not in WINDOWS:
+            raise ValueError(f"no window {name!r}")
+        with self._lock:
+            process = self._processes.get(name)
+            if process is not None and process.poll() is None:
+                _send(process.stdin, {"raise": True})
+                return
+            process = subprocess.Popen(  # noqa: S603 (our own module, by our own interpreter)
+                [self.python, "-m", f"tray_client.windows.{name}"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                encoding="utf-8",
+                env=_child_environment(),
+            )
+            self._processes[name] = process
+        _send(process.stdin, payload)
+        threading.Thread(
+            target=self._listen, args=(name, process, on_message), name=f"window-{name}", daemon=True
+        ).start()
+
+    def is_open(self, name: str) -> bool:
+        with self._lock:
+            process = self._processes.get(name)
+            return process is not None and process.poll() is None
+
+    def _listen(self, name: str, process: subprocess.Popen[str], on_message: OnMessage) -> None:
+        assert process.stdout is not None
+        for line in iter(lambda: process.stdout.readline(MAX_LINE), ""):  # type: ignore[union-attr]
+            try:
+                message = json.loads(line)
+            except ValueError:
+                logger.warning("window %s wrote something that is not JSON", name)
+                continue
+            if isinstance(message, dict):
+                on_message(name, message)
+        process.wait()
+        logger.debug("window %s closed (exit code %s)", name, process.returncode)
+
+    def close_all(self, timeout_s: float = 3.0) -> None:
+        """Close every open window (they end when their standard input closes)."""
+        with self._lock:
+            processes = list(self._processes.values())
+            self._processes.clear()
+        for process in processes:
+            if process.stdin is not None:
+                with contextlib.suppress(OSError):
+                    process.stdin.close()
+        for process in processes:
+            try:
+                process.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _child_environment() -> dict[str, str]:
+    """Our environment, with this package importable whatever the current folder."""
+    root = str(Path(__file__).resolve().parent.parent.parent)
+    environment = dict(os.environ)
+    paths = [root, *filter(None, environment.get("PYTHONPATH", "").split(os.pathsep))]
+    environment["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    return environment
+
+
+def _send(stream: IO[str] | None, message: dict[str, Any]) -> None:
+    if stream is None:
+        return
+    try:
+        stream.write(json.dumps(message) + "\n")
+        stream.flush()
+    except (OSError, ValueError):  # the window is closing
+        logger.debug("window gone before a message")
