@@ -50,6 +50,10 @@ def _on_error(exc: BaseException, context: RpcRequestContext) -> None:
     logged here and answered as a bare internal error.
     """
     if isinstance(exc, AuthenticationError):
+        cause = exc.__cause__
+        if cause is not None and not isinstance(cause, AuthenticationError):
+            # The check itself failed (Redis or the database is down): refused, and said in the log.
+            logger.error("RPC authentication could not be checked", exc_info=cause)
         raise AuthenticationFailed()
     if isinstance(exc, RPCInsecureRequest):
         raise RPCParseError("XML entities and document type declarations are not accepted")

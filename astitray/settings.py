@@ -119,7 +119,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Database ---------------------------------------------------------------
 
-DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'astitray.sqlite3'}")
+# It may hold a password: also DATABASE_URL_FILE (a systemd credential, a file only the service reads).
+DATABASE_URL = env_secret("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'astitray.sqlite3'}"
 try:
     _default_db = dj_database_url.parse(
         DATABASE_URL,
@@ -167,7 +168,8 @@ def _cache_from_url(url: str) -> dict:
     raise ImproperlyConfigured(f"CACHE_URL: unsupported scheme {parts.scheme!r} (use redis://, locmem://)")
 
 
-CACHE_URL = env_str("CACHE_URL", "locmem://astitray")
+# redis://:password@host:6379/0 holds a password: also CACHE_URL_FILE.
+CACHE_URL = env_secret("CACHE_URL") or "locmem://astitray"
 CACHES = {"default": _cache_from_url(CACHE_URL)}
 
 # --- Security (production: see README, "Deploying") ------------------------

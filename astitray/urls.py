@@ -14,5 +14,8 @@ urlpatterns = [
     # With or without the slash: a dialplan's CURL() does not follow redirects.
     re_path(r"^cid/?$", caller_id_name, name="cid"),
     path(settings.ASTITRAY_ADMIN_PATH, admin.site.urls),
-    path("", RedirectView.as_view(url="/" + settings.ASTITRAY_ADMIN_PATH, permanent=False)),
 ]
+if settings.ASTITRAY_ADMIN_PATH == "admin/":
+    # A convenience for a fresh install. An admin moved elsewhere (ASTITRAY_ADMIN_PATH) is not
+    # announced to whoever asks for "/": the site's root then answers 404.
+    urlpatterns.append(path("", RedirectView.as_view(url="/admin/", permanent=False)))

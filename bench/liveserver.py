@@ -1,15 +1,22 @@
-"""A real Astitray server for benchmarks: gunicorn on a free loopback port, a throwaway database.
+"""A real Astitray server for benchmarks and tests: gunicorn on a free loopback port, a throwaway database.
 
 Usage::
 
     with LiveServer(env={"ASTITRAY_AUTH_CACHE_SECONDS": "0"}) as server:
         server.manage("shell", "-c", "...")      # set up data
         proxy = server.proxy("alice", "pw")      # xmlrpc.client.ServerProxy
+
+A server can also run a given command line (a systemd unit's ``ExecStart``)
+with exactly the environment given (``inherit_env=False``), be stopped as
+systemd stops it (:meth:`stop`: SIGTERM, gunicorn finishes the requests
+under way) and write its output to a file (``log_path``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -17,7 +24,7 @@ import sys
 import tempfile
 import time
 import xmlrpc.client
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,17 +38,42 @@ def free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, env: dict[str, str] | None = None, workers: int = 2, database_url: str = "") -> None:
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        workers: int = 2,
+        database_url: str = "",
+        *,
+        command: Sequence[str] | None = None,
+        port: int | None = None,
+        inherit_env: bool = True,
+        migrate: bool = True,
+        log_path: Path | None = None,
+        host: str = "127.0.0.1",
+    ) -> None:
+        """``command``: run this instead of gunicorn on ``port`` (which it must then serve).
+
+        ``inherit_env=False``: the server gets ``env`` only (with ``PATH``),
+        not this process's environment nor the default database and key.
+        ``host``: the Host header of the readiness check (one of ``ALLOWED_HOSTS``).
+        """
         self.tmp = tempfile.TemporaryDirectory(prefix="astitray-bench-")
-        self.port = free_port()
+        self.port = port or free_port()
         self.workers = workers
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": database_url or f"sqlite:///{self.tmp.name}/bench.sqlite3",
-            "ASTITRAY_SECRET_KEY_PATH": f"{self.tmp.name}/secret_key",
-            "LOG_LEVEL": "WARNING",
-            **(env or {}),
-        }
+        self.command = list(command) if command else None
+        self.run_migrate = migrate
+        self.log_path = log_path
+        self.host = host
+        if inherit_env:
+            self.env = {
+                **os.environ,
+                "DATABASE_URL": database_url or f"sqlite:///{self.tmp.name}/bench.sqlite3",
+                "ASTITRAY_SECRET_KEY_PATH": f"{self.tmp.name}/secret_key",
+                "LOG_LEVEL": "WARNING",
+                **(env or {}),
+            }
+        else:
+            self.env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **(env or {})}
         self.process: subprocess.Popen | None = None
 
     @property
@@ -60,37 +92,74 @@ class LiveServer:
         return result.stdout
 
     def __enter__(self) -> LiveServer:
-        self.manage("migrate", "--noinput", "-v", "0")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "astitray.wsgi",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                str(self.workers),
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=self.env,
-        )
-        deadline = time.monotonic() + 30
+        if self.run_migrate:
+            self.manage("migrate", "--noinput", "-v", "0")
+        try:
+            self.start()
+        except BaseException:
+            self.tmp.cleanup()
+            raise
+        return self
+
+    def start(self, timeout: float = 60) -> None:
+        """Start the server and wait until it answers HTTP (any status: it may redirect to HTTPS)."""
+        command = self.command or [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "astitray.wsgi",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            str(self.workers),
+            "--log-level",
+            "warning",
+        ]
+        output = open(self.log_path, "ab") if self.log_path else None  # noqa: SIM115 (the server's)
+        try:
+            self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=output, stderr=output)
+        finally:
+            if output is not None:
+                output.close()
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            try:
-                self.proxy().system.listMethods()
-                return self
-            except OSError:
-                time.sleep(0.1)
-        self.__exit__()
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited at start with status {self.process.returncode}")
+            if self.answers():
+                return
+            time.sleep(0.1)
+        self.stop()
         raise RuntimeError("the server did not start")
 
+    def answers(self) -> bool:
+        """Whether the server answers ``system.listMethods`` now (any HTTP answer: a redirect too)."""
+        body = xmlrpc.client.dumps((), "system.listMethods").encode()
+        request = (
+            f"POST /rpc/ HTTP/1.0\r\nHost: {self.host}\r\nContent-Type: text/xml\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode() + body
+        with (
+            contextlib.suppress(OSError),
+            socket.create_connection(("127.0.0.1", self.port), timeout=5) as sock,
+        ):
+            sock.sendall(request)
+            return sock.recv(12).startswith(b"HTTP/")
+        return False
+
+    def stop(self, timeout: float = 60) -> int | None:
+        """Stop it as systemd does (SIGTERM: requests under way are finished); its exit status."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait(timeout=10)
+
     def __exit__(self, *exc: object) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
+        self.stop()
         self.tmp.cleanup()
 
     def proxy(self, username: str = "", password: str = "") -> Any:

@@ -1,0 +1,43 @@
+"""What callers and admins see when a shared service of the deployment (Redis) is down."""
+
+from __future__ import annotations
+
+import logging
+import xmlrpc.client
+
+import pytest
+from axes.models import AccessAttempt
+from django.test import override_settings
+
+from tests.rpc import xmlrpc_call
+from tests.services import free_port
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_wrong_password_is_no_error_in_the_log(client, alice, caplog):
+    with caplog.at_level(logging.ERROR, logger="astitray.rpc"), pytest.raises(xmlrpc.client.Fault) as refused:
+        xmlrpc_call(client, "accounts.whoami", auth=("alice", "wrong"))
+    assert refused.value.faultCode == -32098
+    assert [record for record in caplog.records if record.name == "astitray.rpc"] == []
+
+
+def test_with_redis_down_calls_are_refused_and_the_log_says_why(client, alice_auth, caplog):
+    unreachable = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+        }
+    }
+    with (
+        override_settings(CACHES=unreachable),
+        caplog.at_level(logging.ERROR, logger="astitray.rpc"),
+        pytest.raises(xmlrpc.client.Fault) as refused,
+    ):
+        xmlrpc_call(client, "accounts.whoami", auth=alice_auth)
+    assert refused.value.faultCode == -32098  # refused: nobody is let in unchecked
+    errors = [record for record in caplog.records if record.name == "astitray.rpc"]
+    assert [record.getMessage() for record in errors] == ["RPC authentication could not be checked"]
+    assert "ConnectionError" in caplog.text and "Connection refused" in caplog.text
+    assert alice_auth[1] not in caplog.text
+    assert AccessAttempt.objects.count() == 0  # not a failed login: nobody is locked out by an outage
