@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
@@ -42,6 +43,8 @@ from phonebook.rpc import phonebook
 logger = logging.getLogger(__name__)
 
 _MAX_FAULT_LENGTH = 200
+# Control characters, line separators and lone surrogates: never in a fault's message.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]+")
 
 
 def _on_error(exc: BaseException, context: RpcRequestContext) -> None:
@@ -67,7 +70,8 @@ def _on_error(exc: BaseException, context: RpcRequestContext) -> None:
         logger.error("RPC procedure failed", exc_info=exc.__context__)
         raise RPCInternalError("the server could not complete the request")
     if isinstance(exc, RPCException):
-        raise RPCException(exc.code, exc.message[:_MAX_FAULT_LENGTH])
+        # Messages may quote the client (an unknown method's name): one line, valid text, bounded.
+        raise RPCException(exc.code, _UNPRINTABLE.sub(" ", exc.message)[:_MAX_FAULT_LENGTH])
     logger.error("RPC procedure failed", exc_info=exc)
     raise RPCInternalError("the server could not complete the request")
 
