@@ -13,13 +13,10 @@ from __future__ import annotations
 
 import base64
 import datetime
-import inspect
 import json
 import re
 import socket
-import uuid
 import xmlrpc.client
-from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -30,90 +27,30 @@ from astitray.rpc import server
 from dialer.models import Call
 from tests.conftest import ALICE_PASSWORD
 from tests.hostile.conftest import (
-    API_FAULTS,
+    ARRAY,
     AUTHENTICATION_FAILED,
+    INTEGER,
     INVALID_NUMBER,
     INVALID_PARAMS,
     INVALID_REQUEST,
+    JSON,
     METHOD_NOT_FOUND,
+    PARAMETER_TYPES,
     PARSE_ERROR,
+    PROCEDURES,
+    PROTOCOLS,
+    STRING,
+    VALID,
+    XML,
+    Answer,
     assert_clean_message,
+    call,
+    encode,
+    post,
 )
-from tests.rpc import RPC_URL, basic, jsonrpc_post, xmlrpc_post
+from tests.rpc import RPC_URL, basic
 
 pytestmark = pytest.mark.django_db
-
-XML, JSON = "xml", "json"
-PROTOCOLS = (XML, JSON)
-
-
-# --- Sending and reading -------------------------------------------------------------
-
-
-class Answer:
-    """What came back: the HTTP status and, for a fault, its code and message."""
-
-    def __init__(self, response: Any, protocol: str) -> None:
-        self.status = response.status_code
-        self.content: bytes = response.content
-        self.code: int | None = None
-        self.message = ""
-        self.result: Any = None
-        self.results: list | None = None
-        assert self.status != 500, self.content[:300]
-        assert b"Traceback" not in self.content
-        if protocol == XML:
-            try:
-                (self.result,), _ = xmlrpc.client.loads(self.content)
-            except xmlrpc.client.Fault as fault:
-                self.code, self.message = fault.faultCode, fault.faultString
-        else:
-            body = json.loads(self.content)
-            if isinstance(body, list):
-                self.results = body
-            elif "error" in body:
-                self.code, self.message = body["error"]["code"], body["error"]["message"]
-                assert body["error"].get("data") is None
-            else:
-                self.result = body["result"]
-        if self.code is not None:
-            assert self.code in API_FAULTS, (self.code, self.message)
-            assert_clean_message(self.message)
-
-    def fault(self, *codes: int) -> None:
-        assert self.code in codes, (self.status, self.code, self.message, self.content[:200])
-
-
-def post(client, protocol: str, body: str | bytes, headers: dict | None = None) -> Answer:
-    if not body:  # the test client would drop the Content-Type of an empty body
-        content_type = "text/xml" if protocol == XML else "application/json"
-        return Answer(
-            client.generic("POST", RPC_URL, b"", CONTENT_TYPE=content_type, **(headers or {})), protocol
-        )
-    send = xmlrpc_post if protocol == XML else jsonrpc_post
-    return Answer(send(client, body, headers), protocol)
-
-
-def encode(protocol: str, method: str, params: Any) -> str:
-    """A request as a stock client writes it (nil allowed: it is one of the hostile values)."""
-    if protocol == XML:
-        return xmlrpc.client.dumps(tuple(params), method, allow_none=True)
-    return json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
-
-
-def call(client, protocol: str, method: str, params: Any = (), auth=("alice", ALICE_PASSWORD)) -> Answer:
-    headers = basic(*auth) if auth else None
-    return post(client, protocol, encode(protocol, method, list(params)), headers)
-
-
-def both(cases: list) -> list:
-    """Each case once per protocol."""
-    return [
-        pytest.param(protocol, *case.values, id=f"{protocol}-{case.id}")
-        for case in cases
-        for protocol in PROTOCOLS
-    ]
-
 
 # --- XML documents that must not be read ----------------------------------------------
 
@@ -458,28 +395,6 @@ def test_a_lying_content_length_is_refused(client, unchanged, length, status):
 
 # --- Wrong types for every parameter of every procedure -----------------------------------
 
-STRING, INTEGER, ARRAY = "string", "int", "array"
-# The type each parameter of the API takes. A new procedure's parameter must be added here:
-# test_every_parameter_has_a_declared_type fails until it is.
-PARAMETER_TYPES = {
-    "method_name": STRING,
-    "text": STRING,
-    "call_id": STRING,
-    "query": STRING,
-    "number": STRING,
-    "limit": INTEGER,
-    "calls": ARRAY,
-}
-VALID = {
-    "method_name": "accounts.whoami",
-    "text": "1002",
-    "call_id": str(uuid.UUID(int=7)),
-    "query": "dup",
-    "number": "+442079460958",
-    "limit": 5,
-    "calls": [],
-}
-
 HUGE = "9" * 100_000
 # Hostile values: (id, value, its type, protocols that can carry it).
 VALUES = [
@@ -495,18 +410,6 @@ VALUES = [
     ("huge-string", HUGE, STRING, PROTOCOLS),
     ("empty-string", "", STRING, PROTOCOLS),
 ]
-
-
-def procedure_parameters() -> dict[str, list[str]]:
-    """Every registered procedure and the names of the parameters a client gives it."""
-    found = {}
-    for name, wrapper in server.procedures.items():
-        signature = inspect.signature(wrapper.func_or_coro)
-        found[name] = [param for param in signature.parameters if param != wrapper.context_target]
-    return found
-
-
-PROCEDURES = procedure_parameters()
 
 
 def wrong_type_cases() -> list:
