@@ -32,18 +32,17 @@ def client_address(request: HttpRequest) -> str | None:
     """The client's IP address: the peer, or behind the reverse proxy the last X-Forwarded-For entry.
 
     Only the entry the proxy itself appended is trusted: the ones before it
-    are whatever the client chose to send.
+    are whatever the client chose to send. None when that entry is not an
+    address: falling back to the peer would give the proxy's own address
+    (often one ``/cid/`` allows) to whoever sent a malformed header.
     """
-    candidates = []
-    if settings.ASTITRAY_CLIENT_ADDRESS_FROM_FORWARDED_FOR:
-        candidates.append(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip())
-    candidates.append(request.META.get("REMOTE_ADDR", ""))
-    for candidate in candidates:
-        try:
-            return str(ipaddress.ip_address(candidate))
-        except ValueError:
-            continue
-    return None
+    candidate = request.META.get("REMOTE_ADDR", "")
+    if settings.ASTITRAY_CLIENT_ADDRESS_FROM_FORWARDED_FOR and "HTTP_X_FORWARDED_FOR" in request.META:
+        candidate = request.META["HTTP_X_FORWARDED_FOR"].split(",")[-1].strip()
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return None
 
 
 class LockoutBackend(AxesStandaloneBackend):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import re
 
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
@@ -34,12 +35,14 @@ _CACHE_PREFIX = "astitray:rpc-auth:"
 # JSON-RPC batches authenticate once per request, not once per inner call.
 _REQUEST_ATTR = "_astitray_rpc_user"
 _FAILED = object()
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def basic_credentials(request: HttpRequest) -> tuple[str, str] | None:
     """(username, password) of an ``Authorization: Basic`` header, or None if absent or malformed.
 
-    The password may contain colons; the username may not (RFC 7617).
+    The password may contain colons; the username may not (RFC 7617). Both are
+    UTF-8, without control characters.
     """
     header = request.META.get("HTTP_AUTHORIZATION", "")
     scheme, _, token = header.partition(" ")
@@ -51,6 +54,9 @@ def basic_credentials(request: HttpRequest) -> tuple[str, str] | None:
         return None
     username, sep, password = decoded.partition(":")
     if not sep or not username or not password or len(decoded) > 1024:
+        return None
+    if _CONTROL.search(decoded):
+        # RFC 7617 forbids them; a NUL would even fail the lookup on PostgreSQL (an error, not a refusal).
         return None
     return username, password
 

@@ -10,7 +10,10 @@ fault of the request's protocol, never as an HTML error page.
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -33,13 +36,15 @@ from modernrpc.system_procedures import system as stock_system
 from modernrpc.xmlrpc.handler import XmlRpcRequest
 
 from accounts.rpc import accounts
-from astitray.faults import AuthenticationFailed
+from astitray.faults import AuthenticationFailed, require_str
 from dialer.rpc import dialer
 from phonebook.rpc import phonebook
 
 logger = logging.getLogger(__name__)
 
 _MAX_FAULT_LENGTH = 200
+# Control characters, line separators and lone surrogates: never in a fault's message.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]+")
 
 
 def _on_error(exc: BaseException, context: RpcRequestContext) -> None:
@@ -57,10 +62,31 @@ def _on_error(exc: BaseException, context: RpcRequestContext) -> None:
         raise AuthenticationFailed()
     if isinstance(exc, RPCInsecureRequest):
         raise RPCParseError("XML entities and document type declarations are not accepted")
+    if isinstance(exc, RPCInvalidParams) and isinstance(exc.__context__, TypeError):
+        # django-modern-rpc turns any TypeError of the call into -32602 with Python's own message
+        # ("dial() got multiple values for argument 'ctx'"): internal names, or a bug's message.
+        if _raised_by_the_call_itself(exc.__context__):
+            raise RPCInvalidParams("wrong number or names of parameters; see system.methodHelp")
+        logger.error("RPC procedure failed", exc_info=exc.__context__)
+        raise RPCInternalError("the server could not complete the request")
     if isinstance(exc, RPCException):
-        raise RPCException(exc.code, exc.message[:_MAX_FAULT_LENGTH])
+        # Messages may quote the client (an unknown method's name): one line, valid text, bounded.
+        raise RPCException(exc.code, _UNPRINTABLE.sub(" ", exc.message)[:_MAX_FAULT_LENGTH])
     logger.error("RPC procedure failed", exc_info=exc)
     raise RPCInternalError("the server could not complete the request")
+
+
+def _raised_by_the_call_itself(exc: TypeError) -> bool:
+    """Whether ``exc`` came from binding the client's parameters, not from inside the procedure.
+
+    Binding fails in the caller's frame: the traceback has no frame of the procedure.
+    """
+    frames = 0
+    tb = exc.__traceback__
+    while tb is not None:
+        frames += 1
+        tb = tb.tb_next
+    return frames <= 1
 
 
 def _multicall(calls: Any, _ctx: RpcRequestContext) -> list:
@@ -88,13 +114,29 @@ def _multicall(calls: Any, _ctx: RpcRequestContext) -> list:
     return stock_system.procedures["multicall"].func_or_coro(calls, _ctx)
 
 
+def _method_name_checked(stock: Callable[..., Any]) -> Callable[..., Any]:
+    """A stock ``system.method*`` procedure that refuses a method name that is not a string.
+
+    The stock ones look the name up in a dict: a list or a struct ended as an internal error.
+    """
+
+    @functools.wraps(stock)
+    def checked(method_name: Any, _ctx: RpcRequestContext) -> Any:
+        return stock(require_str(method_name, "method_name", 200), _ctx)
+
+    return checked
+
+
 def _system_namespace() -> RpcNamespace:
-    """The stock system procedures, with a bounded, validated ``multicall``."""
+    """The stock system procedures, with a bounded, validated ``multicall`` and checked method names."""
     namespace = RpcNamespace()
     for name, wrapper in stock_system.procedures.items():
         if name != "multicall":
+            function = wrapper.func_or_coro
+            if name in ("methodHelp", "methodSignature"):
+                function = _method_name_checked(function)
             namespace.register_procedure(
-                wrapper.func_or_coro,
+                function,
                 name=name,
                 protocol=wrapper.protocol,
                 context_target=wrapper.context_target,

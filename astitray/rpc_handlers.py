@@ -2,19 +2,27 @@
 
 django-modern-rpc's stock handlers trust the shape of what they parsed; these
 subclasses refuse, with a standard fault, what would otherwise end as an HTTP
-500: JSON nested too deep, a batch that is not a list of objects, a method
-name that is not a string, batches larger than ``ASTITRAY_MAX_BATCH``.
+500 or an internal error: JSON nested too deep, a batch that is not a list of
+objects, a method name that is not a string, batches larger than
+``ASTITRAY_MAX_BATCH``; XML with a document type declaration (of any kind),
+XML-RPC values that do not parse (``<int>abc</int>``, a bad date, a struct
+member without a value).
 """
 
 from __future__ import annotations
 
 import json
+import xml.parsers.expat
+import xmlrpc.client
 from typing import Any
 
+import defusedxml
+from defusedxml.xmlrpc import DefusedExpatParser
 from django.conf import settings
-from modernrpc.exceptions import RPCInvalidRequest, RPCParseError
+from modernrpc.exceptions import RPCInsecureRequest, RPCInvalidRequest, RPCParseError
 from modernrpc.jsonrpc.backends.json import PythonJsonDeserializer
 from modernrpc.xmlrpc import handler as xmlrpc_handler
+from modernrpc.xmlrpc.handler import XmlRpcRequest
 
 
 class SafeJsonDeserializer(PythonJsonDeserializer):
@@ -51,3 +59,31 @@ class XmlRpcHandler(xmlrpc_handler.XmlRpcHandler):
     """The stock XML-RPC handler, answering ``text/xml`` as XML-RPC clients expect."""
 
     response_content_type = "text/xml"
+
+
+class SafeXmlDeserializer:
+    """XML-RPC requests from text: no DTD, no entities, every malformed value a fault.
+
+    The stock deserializer lets a bare ``<!DOCTYPE>`` through and turns a
+    value that does not parse (``<int>abc</int>``) into an internal error.
+    """
+
+    def loads(self, data: str) -> XmlRpcRequest:
+        unmarshaller = xmlrpc.client.Unmarshaller(use_datetime=True, use_builtin_types=True)
+        parser = DefusedExpatParser(unmarshaller, forbid_dtd=True)
+        try:
+            parser.feed(data)
+            parser.close()
+            params, method_name = unmarshaller.close(), unmarshaller.getmethodname()
+        except xml.parsers.expat.ExpatError as exc:
+            raise RPCParseError(str(exc)) from None
+        except defusedxml.DefusedXmlException:
+            raise RPCInsecureRequest("document type declaration") from None
+        except xmlrpc.client.ResponseError:
+            # The unmarshaller's own complaint: an unknown element, or no value at all.
+            raise RPCInvalidRequest("not an XML-RPC method call") from None
+        except (ValueError, TypeError, IndexError, KeyError, OverflowError):
+            raise RPCInvalidRequest("a value of the request is malformed") from None
+        if not isinstance(method_name, str) or not method_name.strip():
+            raise RPCInvalidRequest("the request names no method")
+        return XmlRpcRequest(method_name.strip(), list(params))

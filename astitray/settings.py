@@ -202,6 +202,7 @@ MODERNRPC_HANDLERS = [
     "astitray.rpc_handlers.XmlRpcHandler",
 ]
 MODERNRPC_JSON_DESERIALIZER = {"class": "astitray.rpc_handlers.SafeJsonDeserializer", "kwargs": {}}
+MODERNRPC_XML_DESERIALIZER = {"class": "astitray.rpc_handlers.SafeXmlDeserializer", "kwargs": {}}
 # No nil in answers (API.md): marshalling None is an error, not a silent nil.
 MODERNRPC_XML_SERIALIZER = {
     "class": "modernrpc.xmlrpc.backends.xmlrpc.PythonXmlRpcSerializer",

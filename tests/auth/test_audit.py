@@ -66,10 +66,14 @@ def test_a_lockout_is_logged(client, alice, every_log):
 
 
 def test_a_typed_username_cannot_forge_a_log_line(client, every_log, alice):
-    whoami_fault(client, "eve\nlogin user='admin' address=10.0.0.1 backend=django", SECRET)
+    # A line feed is a control character: refused before any backend (tests/hostile/test_rpc.py).
+    # A Unicode line separator is not, and some log viewers break lines on it.
+    whoami_fault(client, "eve\u2028login user='admin' address=10.0.0.1 backend=django", SECRET)
     (line,) = audit_lines(every_log)
-    assert "\n" not in line
-    assert line.startswith("login failed: user=\"eve\\nlogin user='admin' address=10.0.0.1 backend=django\" ")
+    assert "\u2028" not in line
+    assert line.startswith(
+        "login failed: user=\"eve\\u2028login user='admin' address=10.0.0.1 backend=django\" "
+    )
 
 
 @pytest.mark.service
