@@ -20,6 +20,17 @@ HASH_PASSWORD = "hash-Secret-1"  # tests/auth/test_hashes.py
 AUDIT_PASSWORD = "Never-Logged-Secret-42"  # tests/auth/test_audit.py
 TRAY_KEYRING_PASSWORD = "pw-Very-Secret"  # tests/tray/test_config.py
 
+# Wrong passwords are passwords too (people mistype their real one): never logged either.
+WRONG_PASSWORDS = {
+    "ldap-wrong": "not-her-password",
+    "ldap-unknown-user": "any-Password-1",
+    "sql-wrong": "wrong-Password",
+    "ldap-import-wrong": "wrong-Password-123",
+    "pbx-wrong": "wrong-secret",
+}
+STAFF_PASSWORD = "staff-pw"  # tests/dialer/test_admin.py
+PBX_FORM_NEW_SECRET = "new-secret"  # tests/test_admin.py
+
 # Password files and external tables (tests/auth).
 HTPASSWD_PASSWORD = "file-Secret-1"
 HTPASSWD_PASSWORDS = {"omar": "omar-File-1", "pia": "pia-File-1", "mia": "mia-File-1"}
