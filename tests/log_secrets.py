@@ -20,8 +20,8 @@ elsewhere):
 The log directory is ``ASTITRAY_TEST_LOG_DIR`` if set (kept), else a new
 temporary directory, removed after a clean run and kept (its path printed)
 after a leak. Loggers and logs of test tools that echo what the tests type
-into a browser (selenium, ``chromedriver.log``) are left out: they are not
-Astitray's logs.
+into a browser (selenium, ``chromedriver.log``, the browser's profile) are
+left out: they are not Astitray's logs.
 """
 
 from __future__ import annotations
@@ -62,8 +62,9 @@ DEBUG_LOGGERS = (
 )
 # Test tools, not Astitray: selenium logs every keystroke the browser test types (passwords too).
 QUIET_LOGGERS = ("selenium", "PIL", "asyncio", "faker", "hypothesis")
-# Log files of test tools, not scanned: chromedriver's verbose log has every keystroke typed in the browser.
-NOT_ASTITRAYS = frozenset({"chromedriver.log"})
+# Files of test tools, not scanned: chromedriver's verbose log has every keystroke typed in the
+# browser; the browser's profile holds its own databases (LevelDB's *.log are not logs).
+NOT_ASTITRAYS = frozenset({"chromedriver.log", "chromium-profile"})
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,8 @@ def log_files(*directories: Path | None) -> Iterator[Path]:
             continue
         for path in sorted(directory.rglob("*.log")):
             resolved = path.resolve()
-            if path.is_file() and path.name not in NOT_ASTITRAYS and resolved not in seen:
+            tool = NOT_ASTITRAYS.intersection(path.relative_to(directory).parts)
+            if path.is_file() and not tool and resolved not in seen:
                 seen.add(resolved)
                 yield path
 

@@ -44,6 +44,7 @@ def test_it_names_the_label_the_file_and_the_line(workdir):
     (tmp_path / "nested").mkdir()
     (tmp_path / "nested" / "ami.log").write_text("Secret: ********\n")
     (tmp_path / "data.txt").write_text(ALICE_PASSWORD)  # not a log file: not scanned
+    (tmp_path / "chromedriver.log").write_text(ALICE_PASSWORD)  # the browser test's tool echoes keystrokes
     leaks = scan(log_files(tmp_path), all_secrets())
     assert [(leak.label, leak.path.name, leak.line) for leak in leaks] == [
         ("ALICE_PASSWORD", "server.log", 3)
