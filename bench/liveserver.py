@@ -62,6 +62,10 @@ class LiveServer:
         self.workers = workers
         self.command = list(command) if command else None
         self.run_migrate = migrate
+        # Under the test suite, a server's output goes where tests/log_secrets.py scans for secrets.
+        test_logs = os.environ.get("ASTITRAY_TEST_LOG_DIR")
+        if log_path is None and test_logs:
+            log_path = Path(test_logs) / f"server-{self.port}-{os.path.basename(self.tmp.name)}.log"
         self.log_path = log_path
         self.host = host
         if inherit_env:
@@ -69,7 +73,9 @@ class LiveServer:
                 **os.environ,
                 "DATABASE_URL": database_url or f"sqlite:///{self.tmp.name}/bench.sqlite3",
                 "ASTITRAY_SECRET_KEY_PATH": f"{self.tmp.name}/secret_key",
-                "LOG_LEVEL": "WARNING",
+                # Under the test suite: everything, for the secrets check (DEBUG, the RPC calls too).
+                "LOG_LEVEL": "DEBUG" if test_logs else "WARNING",
+                **({"LOG_LEVEL_RPC": "DEBUG"} if test_logs else {}),
                 **(env or {}),
             }
         else:

@@ -79,8 +79,12 @@ class UnsafeValue(DriverError, ValueError):
 
 
 def is_safe_text(value: str) -> bool:
-    """True if ``value`` holds no control or format character (CR, LF, NUL, DEL, U+2028, ...)."""
-    return not any(unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") for char in value)
+    """True if ``value`` holds no control or format character (CR, LF, NUL, DEL, U+2028, ...).
+
+    A lone surrogate (JSON's ``"\\ud800"``) is refused too: it is not text
+    and cannot be encoded for the wire.
+    """
+    return not any(unicodedata.category(char) in ("Cc", "Cf", "Cs", "Zl", "Zp") for char in value)
 
 
 def ensure_safe(name: str, value: str) -> str:

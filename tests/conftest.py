@@ -9,9 +9,12 @@ from django.core.cache import cache
 from accounts.models import Extension
 from drivers import services as driver_services
 from drivers.models import PbxServer
+from tests.known_secrets import ALICE_PASSWORD, BOB_PASSWORD
 
-ALICE_PASSWORD = "alice-Secret-1"
-BOB_PASSWORD = "bob-Secret-2"
+__all__ = ["ALICE_PASSWORD", "BOB_PASSWORD"]
+
+# Every log of the run is scanned for the tests' secrets at the end (tests/log_secrets.py).
+pytest_plugins = ["tests.log_secrets"]
 
 
 @pytest.fixture(autouse=True)

@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.known_secrets import LDAP_READER_PASSWORD, LDAP_ROOT_PASSWORD
+
 SCHEMA_DIR = Path("/etc/ldap/schema")
 MODULE_DIR = Path("/usr/lib/ldap")
 
@@ -42,9 +44,9 @@ def slapd_binary() -> str | None:
 class Slapd:
     base_dn = "dc=example,dc=org"
     root_dn = "cn=admin,dc=example,dc=org"
-    root_password = "ldap-Root-secret"
+    root_password = LDAP_ROOT_PASSWORD
     reader_dn = "cn=reader,dc=example,dc=org"
-    reader_password = "ldap-Reader-secret"
+    reader_password = LDAP_READER_PASSWORD
 
     def __init__(self, size_limit: int = 500) -> None:
         binary = slapd_binary()

@@ -24,7 +24,16 @@ def request(**changes) -> OriginateRequest:
     return OriginateRequest(**{**fields, **changes})
 
 
-BAD_TEXTS = ["1\r\nApplication: System", "1\nData: x", "1\r", "1\x00", "1\x1b[2J", "1\u2028", "1\u200b\x7f"]
+BAD_TEXTS = [
+    "1\r\nApplication: System",
+    "1\nData: x",
+    "1\r",
+    "1\x00",
+    "1\x1b[2J",
+    "1\u2028",
+    "1\u200b\x7f",
+    "1\ud800",
+]
 
 
 @pytest.mark.parametrize("field", ["channel", "number", "context", "caller_id", "account_code", "call_id"])

@@ -18,6 +18,7 @@ import pytest
 from django_auth_ldap.config import LDAPSearch
 
 from accounts.backends import sql as sql_backend
+from tests import known_secrets
 from tests.rpc import basic, xmlrpc_fault, xmlrpc_post, xmlrpc_result
 from tests.services import require, require_mariadb, require_postgres
 from tests.slapd import Slapd, slapd_binary
@@ -100,13 +101,7 @@ def password_files(tmp_path, settings) -> PasswordFiles:
 # --- LDAP ------------------------------------------------------------------------
 
 PEOPLE = "ou=people,dc=example,dc=org"
-LDAP_PASSWORDS = {
-    "carol": "carol-Ldap-1",
-    "dave": "dave-Ldap-2",
-    "erin": "erin-Ldap-3",
-    "hank": "hank-Ldap-4",
-    "gina": "gina-Ldap-5",
-}
+LDAP_PASSWORDS = known_secrets.LDAP_PASSWORDS
 
 
 def person(uid: str, given: str, sn: str, parent: str = PEOPLE, **attrs: str) -> str:
@@ -184,7 +179,7 @@ def search_then_bind(settings: Any, directory: Slapd) -> None:
 
 # --- External SQL tables -------------------------------------------------------------
 
-SQL_PASSWORDS = {"ivan": "ivan-Sql-1", "judy": "judy-Sql-2", "kim": "kim-Sql-3"}
+SQL_PASSWORDS = known_secrets.SQL_PASSWORDS
 
 
 def _test_database_name() -> str:

@@ -8,10 +8,11 @@ import pytest
 
 from tests.auth.conftest import LDAP_PASSWORDS, bcrypt_hash, use_backends, whoami, whoami_fault
 from tests.conftest import ALICE_PASSWORD
+from tests.known_secrets import AUDIT_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
-SECRET = "Never-Logged-Secret-42"
+SECRET = AUDIT_PASSWORD
 
 
 @pytest.fixture

@@ -9,8 +9,9 @@ from passlib import hash as passlib_hash
 from accounts.backends import hashes
 from accounts.backends.sql_settings import check_query, check_schemes, url_kind
 from tests.auth.conftest import bcrypt_hash, openssl_passwd
+from tests.known_secrets import HASH_PASSWORD
 
-PASSWORD = "hash-Secret-1"
+PASSWORD = HASH_PASSWORD
 
 MADE = {
     "bcrypt": lambda: bcrypt_hash(PASSWORD, "2b"),

@@ -13,11 +13,12 @@ from passlib.hash import des_crypt
 from accounts.models import Extension
 from tests.auth.conftest import AUTH_CODE, bcrypt_hash, openssl_passwd, whoami, whoami_fault
 from tests.conftest import ALICE_PASSWORD
+from tests.known_secrets import HTPASSWD_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
 User = get_user_model()
-PASSWORD = "file-Secret-1"
+PASSWORD = HTPASSWD_PASSWORD
 
 
 def sha1_ldap(password: str) -> str:

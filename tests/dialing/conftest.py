@@ -16,8 +16,9 @@ from drivers.base import CallStatus
 from drivers.models import PbxServer
 from drivers.services import set_outcome_handler
 from tests.fake_asterisk import FakeAmi
+from tests.known_secrets import AMI_SECRET
 
-AMI_SECRET = "astitray-secret"
+__all__ = ["AMI_SECRET"]
 
 
 @pytest.fixture(autouse=True)

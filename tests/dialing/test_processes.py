@@ -10,8 +10,9 @@ import pytest
 from bench.liveserver import LiveServer
 from tests.dialing.redis_server import RedisServer
 from tests.fake_asterisk import FakeAmi
+from tests.known_secrets import ALICE_LIVE_PASSWORD
 
-PASSWORD = "alice-Live-1"
+PASSWORD = ALICE_LIVE_PASSWORD
 
 CREATE_ALICE = f"""
 from django.contrib.auth import get_user_model

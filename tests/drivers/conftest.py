@@ -13,9 +13,9 @@ from drivers.asterisk_ami import AsteriskAmiDriver
 from drivers.asterisk_ari import AsteriskAriDriver
 from drivers.base import CallStatus, OriginateRequest, PbxConfig
 from tests.fake_asterisk import FakeAmi, FakeAsteriskHttp
+from tests.known_secrets import AMI_SECRET, ARI_SECRET
 
-AMI_SECRET = "astitray-secret"
-ARI_SECRET = "astitray-ari-secret"
+__all__ = ["AMI_SECRET", "ARI_SECRET"]
 
 
 class Outcomes:

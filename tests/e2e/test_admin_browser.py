@@ -22,14 +22,15 @@ from django.contrib.auth import get_user_model
 from accounts.models import Extension
 from dialer.models import Call, RewriteRule
 from drivers.models import PbxServer
+from tests.known_secrets import BROWSER_ADMIN_PASSWORD, BROWSER_CAROL_PASSWORD
 from tests.services import require
 
 pytestmark = [pytest.mark.service, pytest.mark.django_db(transaction=True)]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
-ADMIN_PASSWORD = "root-Browser-pw-1"
-CAROL_PASSWORD = "carol-Browser-pw-1"
+ADMIN_PASSWORD = BROWSER_ADMIN_PASSWORD
+CAROL_PASSWORD = BROWSER_CAROL_PASSWORD
 WAIT_S = 60  # explicit waits, generous on a loaded machine
 WIDTH = 1440
 

@@ -18,10 +18,11 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.deployment import DEPLOY, ROOT, SRV, Host, Unit, read_env_file
+from tests.known_secrets import DEPLOY_SECRET_KEY
 from tests.services import require, require_program
 from tests.slapd import Slapd, slapd_binary
 
-SECRET = "p-" + "Zq8v3LmN4xT7yB2cR5kW9jH1gF6dS0aE" * 2
+SECRET = DEPLOY_SECRET_KEY
 RUN: dict = {"capture_output": True, "text": True, "timeout": 120, "cwd": "/"}
 
 

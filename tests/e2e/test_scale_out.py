@@ -48,11 +48,12 @@ from tests.e2e.deployment import (
     self_signed_certificate,
 )
 from tests.fake_asterisk import FakeAmi
+from tests.known_secrets import SCALE_OUT_PASSWORD
 from tests.services import require_program
 
 pytestmark = pytest.mark.service
 
-PASSWORD = "scale-Out-pw-1"
+PASSWORD = SCALE_OUT_PASSWORD
 RATE_LIMIT = 60  # calls per user and minute: the load's clients stay under it
 LOCKOUT_FAILURES = 3
 LOAD_CLIENTS = 6

@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from tests.known_secrets import AMI_READONLY_SECRET, AMI_SECRET, ARI_SECRET
+
 logger = logging.getLogger(__name__)
 
 Header = tuple[str, str]
@@ -62,15 +64,15 @@ class AriUser:
 def manager_users() -> dict[str, ManagerUser]:
     """The users of ``etc/manager.conf``: ``astitray`` may originate, ``readonly`` may not."""
     return {
-        "astitray": ManagerUser("astitray-secret"),
+        "astitray": ManagerUser(AMI_SECRET),
         "readonly": ManagerUser(
-            "readonly-secret", read=frozenset({"call", "reporting"}), write=frozenset({"reporting"})
+            AMI_READONLY_SECRET, read=frozenset({"call", "reporting"}), write=frozenset({"reporting"})
         ),
     }
 
 
 def ari_users() -> dict[str, AriUser]:
-    return {"astitray": AriUser("astitray-ari-secret")}
+    return {"astitray": AriUser(ARI_SECRET)}
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from tests.hostile.conftest import (
     encode,
     post,
 )
+from tests.known_secrets import HOSTILE_PASSWORDS
 from tests.rpc import basic
 
 pytestmark = pytest.mark.django_db
@@ -298,7 +299,7 @@ def test_a_password_changed_in_the_admin_ends_the_cached_credential_at_once(
     assert call(client, protocol, "accounts.whoami", auth=ALICE).result["username"] == "alice"  # cached
     admin = type(client)()
     admin.force_login(admin_user)
-    new = "a-New-password-77"
+    new = HOSTILE_PASSWORDS["changed"]
     response = admin.post(
         reverse("admin:auth_user_password_change", args=[alice.pk]),
         {"password1": new, "password2": new, "usable_password": "true"},
@@ -361,3 +362,15 @@ def test_a_source_user_removed_from_the_file_keeps_the_window_too(client, omar, 
     assert whoami_of(client, "omar", "omar-Old-1").result["username"] == "omar"
     time.sleep(1.1)
     whoami_of(client, "omar", "omar-Old-1").fault(AUTHENTICATION_FAILED)
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_an_admin_session_cookie_is_no_credential_for_the_api(client, alice, admin_user, driver, protocol):
+    """A hostile page posting to /rpc/ with the admin's browser session: refused, nothing dialed."""
+    client.force_login(admin_user)
+    assert client.get(reverse("admin:index")).status_code == 200
+    for method, params in (("accounts.whoami", []), ("dialer.dial", ["0142685300"])):
+        answer = post(client, protocol, encode(protocol, method, params))
+        answer.fault(AUTHENTICATION_FAILED)
+    assert driver.requests == []
+    assert not Call.objects.exists()

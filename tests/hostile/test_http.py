@@ -32,6 +32,7 @@ from drivers.models import PbxServer
 from phonebook.models import Contact, PhoneNumber
 from phonebook.text import fold, parse_query
 from tests.hostile.conftest import INVALID_PARAMS, JSON, PARSE_ERROR, PROTOCOLS, XML, Answer, call, post
+from tests.known_secrets import HOSTILE_PASSWORDS
 from tests.rpc import basic
 
 pytestmark = pytest.mark.django_db
@@ -231,7 +232,7 @@ def rows(alice, bob, helene, console_pbx, staff_without_permissions):
 
 @pytest.fixture
 def staff_without_permissions(db):
-    return get_user_model().objects.create_user("sam", password="sam-Staff-1", is_staff=True)
+    return get_user_model().objects.create_user("sam", password=HOSTILE_PASSWORDS["staff"], is_staff=True)
 
 
 def visitor(kind: str, alice, staff) -> Client:

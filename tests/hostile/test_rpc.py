@@ -48,6 +48,7 @@ from tests.hostile.conftest import (
     encode,
     post,
 )
+from tests.known_secrets import HOSTILE_PASSWORDS, HOSTILE_WRONG_PASSWORDS
 from tests.rpc import RPC_URL, basic
 
 pytestmark = pytest.mark.django_db
@@ -702,13 +703,13 @@ def test_a_user_name_in_another_case_is_alice_or_nobody(client, unchanged, drive
 
 
 PASSWORD_CORPUS = [
-    pytest.param("pa:ss:word", id="colons"),
-    pytest.param(":leading-colon", id="leading-colon"),
-    pytest.param("trailing-colon:", id="trailing-colon"),
-    pytest.param("pässwörd", id="latin"),
-    pytest.param("пароль-密码-🔑", id="cyrillic-cjk-emoji"),
+    pytest.param(HOSTILE_PASSWORDS["colons"], id="colons"),
+    pytest.param(HOSTILE_PASSWORDS["leading-colon"], id="leading-colon"),
+    pytest.param(HOSTILE_PASSWORDS["trailing-colon"], id="trailing-colon"),
+    pytest.param(HOSTILE_PASSWORDS["latin"], id="latin"),
+    pytest.param(HOSTILE_PASSWORDS["cyrillic-cjk-emoji"], id="cyrillic-cjk-emoji"),
     pytest.param("e\u0301te\u0301", id="combining-accents"),
-    pytest.param(" spaces around ", id="spaces"),
+    pytest.param(HOSTILE_PASSWORDS["spaces"], id="spaces"),
 ]
 
 
@@ -730,7 +731,10 @@ def test_unusual_passwords_work_in_utf8_only(client, alice, protocol, password):
 def test_after_five_hostile_passwords_alice_is_locked_out(client, alice):
     for attempt in range(5):
         answer = post(
-            client, XML, encode(XML, "accounts.whoami", []), basic("alice", f"' OR 1=1 -- {attempt}")
+            client,
+            XML,
+            encode(XML, "accounts.whoami", []),
+            basic("alice", HOSTILE_WRONG_PASSWORDS[f"injection-{attempt}"]),
         )
         answer.fault(AUTHENTICATION_FAILED)
     # Malformed headers after that count nothing more and let nobody in.

@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from tests.known_secrets import ALICE_PASSWORD
+
 # pystray picks its backend when imported; without a display only "dummy"
 # imports. The unit tests use StubIcon below (dummy cannot run an icon).
 os.environ.setdefault("PYSTRAY_BACKEND", "dummy")
@@ -31,7 +33,7 @@ import pystray._base
 from tray_client import i18n
 
 USER = "alice"
-PASSWORD = "alice-Secret-1"
+PASSWORD = ALICE_PASSWORD
 
 ALICE = {
     "username": "alice",
