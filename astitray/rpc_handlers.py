@@ -19,10 +19,27 @@ from typing import Any
 import defusedxml
 from defusedxml.xmlrpc import DefusedExpatParser
 from django.conf import settings
-from modernrpc.exceptions import RPCInsecureRequest, RPCInvalidRequest, RPCParseError
+from modernrpc.exceptions import RPCInsecureRequest, RPCInvalidParams, RPCInvalidRequest, RPCParseError
 from modernrpc.jsonrpc.backends.json import PythonJsonDeserializer
 from modernrpc.xmlrpc import handler as xmlrpc_handler
 from modernrpc.xmlrpc.handler import XmlRpcRequest
+
+# No procedure takes values nested deeper than system.multicall's calls; a
+# deeper value is refused before anything logs or walks it (a repr of
+# thousands of levels exhausts Python's stack).
+MAX_PARAMS_DEPTH = 32
+
+
+def check_depth(params: Any) -> None:
+    """Refuse ``params`` nested deeper than :data:`MAX_PARAMS_DEPTH` (iteratively: no recursion)."""
+    stack: list[tuple[Any, int]] = [(params, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, list | tuple | dict):
+            if depth >= MAX_PARAMS_DEPTH:
+                raise RPCInvalidParams(f"parameters may be nested at most {MAX_PARAMS_DEPTH} levels deep")
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children)
 
 
 class SafeJsonDeserializer(PythonJsonDeserializer):
@@ -52,6 +69,7 @@ class SafeJsonDeserializer(PythonJsonDeserializer):
             params = item.get("params", [])
             if not isinstance(params, list | dict):
                 raise RPCInvalidRequest("params must be an array or an object")
+            check_depth(params)
         return self.unmarshaller.dict_to_request(structured)
 
 
@@ -86,4 +104,5 @@ class SafeXmlDeserializer:
             raise RPCInvalidRequest("a value of the request is malformed") from None
         if not isinstance(method_name, str) or not method_name.strip():
             raise RPCInvalidRequest("the request names no method")
+        check_depth(params)
         return XmlRpcRequest(method_name.strip(), list(params))
