@@ -1,0 +1,54 @@
+"""``manage.py purge_calls --older-than 365``: the call log's retention."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+from django.utils import timezone
+
+from dialer.models import Call
+
+BATCH = 1000
+
+
+class Command(BaseCommand):
+    help = (
+        "Delete the calls placed more than DAYS days ago (the call log holds who called which number: "
+        "personal data to keep no longer than needed). Newer calls are never touched."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--older-than",
+            type=int,
+            required=True,
+            metavar="DAYS",
+            help="delete calls placed more than DAYS days ago (at least 1)",
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="only count the calls that would be deleted"
+        )
+
+    def handle(self, *args, **options) -> None:
+        days = options["older_than"]
+        if days < 1:
+            raise CommandError("--older-than must be at least 1 day.")
+        cutoff = timezone.now() - datetime.timedelta(days=days)
+        old = Call.objects.filter(created__lt=cutoff)
+        if options["dry_run"]:
+            count = old.count()
+            self.stdout.write(f"{count} calls placed before {cutoff:%Y-%m-%d %H:%M} UTC would be deleted.")
+            return
+        deleted = 0
+        while True:
+            # In batches of primary keys: bounded memory and short transactions, whatever the log's size.
+            with transaction.atomic():
+                ids = list(old.order_by("pk").values_list("pk", flat=True)[:BATCH])
+                if not ids:
+                    break
+                deleted += Call.objects.filter(pk__in=ids).delete()[0]
+        self.stdout.write(
+            self.style.SUCCESS(f"{deleted} calls placed before {cutoff:%Y-%m-%d %H:%M} UTC deleted.")
+        )
