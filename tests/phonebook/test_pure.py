@@ -218,7 +218,7 @@ def _generated_numbers(seed: int) -> list[tuple[int, str]]:
             keep = rng.randint(1, len(national))
             length = len(national) + rng.randint(-2, 2)
             variants.add(national[:keep] + "".join(rng.choices("0123456789", k=max(0, length - keep))))
-        found += [(int(example.country_code), v) for v in variants if v and v[0] != "0"]
+        found += [(example.country_code or 0, v) for v in variants if v and v[0] != "0"]
     return found
 
 
