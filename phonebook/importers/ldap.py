@@ -160,19 +160,28 @@ def read_entries(config: LdapConfig) -> Iterator[tuple[str, dict[str, list[bytes
     try:
         control = SimplePagedResultsControl(criticality=True, size=config.page_size, cookie=b"")
         attributes = config.attributes()
-        pages = 0
-        while True:
-            msgid = conn.search_ext(
+
+        def ask() -> int:
+            return conn.search_ext(
                 config.base, SCOPES[config.scope], config.filter, attributes, serverctrls=[control]
             )
+
+        msgid = ask()
+        pages = 0
+        while True:
             _rtype, entries, _msgid, controls = conn.result3(msgid, timeout=config.timeout)
             pages += 1
-            for dn, attrs in entries:
-                if dn is not None and isinstance(attrs, dict):  # not a search reference
-                    yield dn, attrs
             cookie = next(
                 (c.cookie for c in controls if c.controlType == SimplePagedResultsControl.controlType), None
             )
+            if cookie:
+                # Ask for the next page before this one is processed: the server prepares it
+                # meanwhile (at most two pages are in memory).
+                control.cookie = cookie
+                msgid = ask()
+            for dn, attrs in entries:
+                if dn is not None and isinstance(attrs, dict):  # not a search reference
+                    yield dn, attrs
             if cookie is None:
                 if pages == 1:
                     break  # the whole answer fitted: some servers then send no paging control
@@ -181,7 +190,6 @@ def read_entries(config: LdapConfig) -> Iterator[tuple[str, dict[str, list[bytes
                 )
             if not cookie:
                 break
-            control.cookie = cookie
     except ldap.LDAPError as exc:
         raise _failure(exc, config) from exc
     finally:

@@ -10,6 +10,7 @@ batches; the keys seen so far live in a temporary table of the database
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Iterator
@@ -126,6 +127,9 @@ class ContactImport:
 
     def run(self, records: Iterable[ContactRecord]) -> ImportCounts:
         """Import every record; returns the counts. Raises ImportFailed (nothing changed)."""
+        # The many objects alive before (Django, phonenumbers' metadata) are left out of the
+        # garbage collections the import's own objects cause: a tenth of its time otherwise.
+        gc.freeze()
         try:
             with transaction.atomic():
                 if connection.vendor == "sqlite":
@@ -147,6 +151,7 @@ class ContactImport:
                 if self.options.dry_run:
                     transaction.set_rollback(True)
         finally:
+            gc.unfreeze()
             if self.options.track_keys:
                 seen.close()
         return self.counts
