@@ -313,7 +313,6 @@ class ContactImport:
         with connection.cursor() as cursor:
             cursor.executemany(_INSERT_CONTACT, rows)
         ids = dict(self._known([item.source_hash for item in items], "id"))
-        self.sync.index(*_ids_in(list(ids.values())))
         numbers: list[tuple] = []
         for item, item_numbers in zip(items, parsed, strict=True):
             numbers.extend(self._number_rows(ids[item.source_hash], item_numbers))
