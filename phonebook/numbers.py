@@ -35,15 +35,23 @@ def to_e164(raw: str, country: str) -> str:
 
     Accepts what people write: "+44 (0)20 7946 0958", "0044 20 7946 0958",
     "020 7946 0958" (with country GB), "tel:+33612345678", an extension after
-    "ext."; the extension is not part of the E.164 form.
+    "ext."; the extension is not part of the E.164 form. (Cached: searches
+    and lookups ask for the same numbers again and again.)
     """
+    return e164_of(raw, country)
+
+
+def e164_of(raw: str, country: str) -> str:
+    """``to_e164`` without its cache, for imports: their numbers come once each."""
     text = clean(raw)
     if text.lower().startswith("tel:"):
         text = text[4:].split(";", 1)[0]
-    if not text or len(text) > _MAX_PARSE_LENGTH or not digits_of(text):
+    if not text or len(text) > _MAX_PARSE_LENGTH:
         return ""
     region = country.upper()
-    return _fast_e164(text, region) or _full_e164(text, region)
+    if _PLAIN.fullmatch(text):
+        return _fast_e164(digits_of(text), text[0] == "+", region) or _full_e164(text, region)
+    return _full_e164(text, region) if digits_of(text) else ""
 
 
 def _full_e164(text: str, region: str) -> str:
@@ -85,21 +93,19 @@ def _national_rule(region: str) -> tuple[int, str, str | None] | None:
     return metadata.country_code or 0, international, national_prefix
 
 
-def _fast_e164(text: str, region: str) -> str:
-    """E.164 for a plainly written number when it is valid, else "" (then the full parser decides)."""
-    if not _PLAIN.fullmatch(text):
-        return ""
-    digits = digits_of(text)
+def _fast_e164(digits: str, international: bool, region: str) -> str:
+    """E.164 for a plainly written number (its digits, and whether a "+" came first) when it is
+    valid, else "" (then the full parser decides)."""
     split: tuple[int, str] | None
-    if text.startswith("+"):
+    if international:
         split = _split_country_code(digits)
     else:
         rule = _national_rule(region)
         if rule is None:
             return ""
-        country_code, international, national_prefix = rule
-        if international and digits.startswith(international):
-            split = _split_country_code(digits[len(international) :])
+        country_code, international_prefix, national_prefix = rule
+        if international_prefix and digits.startswith(international_prefix):
+            split = _split_country_code(digits[len(international_prefix) :])
         elif national_prefix is None:
             split = (country_code, digits)
         else:

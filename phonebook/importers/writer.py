@@ -15,6 +15,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import islice
 
 from django.db import connection, transaction
@@ -25,7 +26,7 @@ from phonebook.importers import seen
 from phonebook.importers.prepare import LIBRARY, TEXT_FIELDS, Prepared, key_hash, prepare
 from phonebook.importers.records import ContactRecord, ImportFailed
 from phonebook.models import SORT_NAME_LENGTH, Contact, PhoneNumber, join_search_digits
-from phonebook.numbers import to_e164
+from phonebook.numbers import e164_of
 from phonebook.search_index import BulkSync
 from phonebook.text import clean, fold
 
@@ -95,6 +96,23 @@ def _where(entry: Prepared | ContactRecord) -> str:
 def _ids_in(ids: list[int]) -> tuple[str, list]:
     """A WHERE clause on phonebook_contact for these ids, and its parameters."""
     return f"id IN ({', '.join(['%s'] * len(ids))})", list(ids)
+
+
+@lru_cache(maxsize=4096)
+def _fold_org(company: str, department: str) -> str:
+    """``Contact.search_org`` (a directory has few companies and departments: cached)."""
+    return fold(f"{company} {department}")
+
+
+def _search_digits(numbers: list[tuple[str, str, str, str]]) -> str:
+    """``join_search_digits`` of (label, raw, e164, digits) numbers, whose digits are known."""
+    found: dict[str, None] = {}
+    for _label, _raw, e164, digits in numbers:
+        if digits:
+            found[digits] = None
+        if e164 and e164[1:] != digits:
+            found[e164[1:]] = None
+    return " ".join(found)
 
 
 def _batches(records: Iterable[ContactRecord], size: int) -> Iterator[list[ContactRecord]]:
@@ -253,7 +271,7 @@ class ContactImport:
 
     def _with_e164(self, item: Prepared) -> list[tuple[str, str, str, str]]:
         return [
-            (label, raw, to_e164(raw, self.options.country), digits) for label, raw, digits in item.numbers
+            (label, raw, e164_of(raw, self.options.country), digits) for label, raw, digits in item.numbers
         ]
 
     def _contact(
@@ -304,8 +322,8 @@ class ContactImport:
                     item.source_hash,
                     item.fingerprint,
                     fold(fields["name"])[:SORT_NAME_LENGTH],
-                    fold(f"{fields['company']} {fields['department']}"),
-                    join_search_digits((raw, e164) for _label, raw, e164, _digits in item_numbers),
+                    _fold_org(fields["company"], fields["department"]),
+                    _search_digits(item_numbers),
                     now,
                     now,
                 )
