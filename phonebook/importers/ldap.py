@@ -90,21 +90,20 @@ def lower_mapping(mapping: Mapping) -> Mapping:
     return {field_name: tuple(attr.lower() for attr in attrs) for field_name, attrs in mapping.items()}
 
 
+_FIELDS = ("name", "company", "department", "title", "email")
+
+
 def fill_record(record: ContactRecord, attrs: dict[str, list[bytes]], mapping: Mapping) -> None:
     """The fields of ``record`` from an entry's attributes (names, and the mapping's, lower case)."""
-
-    def first(field_name: str) -> str:
+    for field_name in _FIELDS:  # the first non-blank value of the field's attributes
+        text = ""
         for attr in mapping.get(field_name, ()):
             for value in attrs.get(attr, ()):
                 if text := _text(value).strip():
-                    return text
-        return ""
-
-    record.name = first("name")
-    record.company = first("company")
-    record.department = first("department")
-    record.title = first("title")
-    record.email = first("email")
+                    break
+            if text:
+                break
+        setattr(record, field_name, text)
     record.numbers = [
         NumberRecord(label, _text(value))
         for label in LABELS
