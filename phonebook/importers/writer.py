@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
+from operator import itemgetter
 
 from django.db import connection, transaction
 from django.db.models.expressions import RawSQL
@@ -96,6 +97,9 @@ def _where(entry: Prepared | ContactRecord) -> str:
 def _ids_in(ids: list[int]) -> tuple[str, list]:
     """A WHERE clause on phonebook_contact for these ids, and its parameters."""
     return f"id IN ({', '.join(['%s'] * len(ids))})", list(ids)
+
+
+_text_fields = itemgetter(*TEXT_FIELDS)
 
 
 @lru_cache(maxsize=4096)
@@ -179,8 +183,12 @@ class ContactImport:
                 seen.close()
         return self.counts
 
-    def _prepare(self, record: ContactRecord, fingerprint: str = "") -> Prepared | None:
-        return prepare(record, self.options.country, self.options.keep_without_number, fingerprint)
+    def _prepare(
+        self, record: ContactRecord, fingerprint: str = "", source_hash: str = ""
+    ) -> Prepared | None:
+        return prepare(
+            record, self.options.country, self.options.keep_without_number, fingerprint, source_hash
+        )
 
     def _write(self, batch: list[ContactRecord]) -> None:
         self.counts.read += len(batch)
@@ -194,8 +202,8 @@ class ContactImport:
         entries: dict[str, Prepared | ContactRecord] = {}
         for record in batch:
             entry: Prepared | ContactRecord | None
-            if record.fingerprint and clean(record.key):
-                entry, source_hash = record, key_hash(clean(record.key))
+            if record.fingerprint and (key := clean(record.key)):
+                entry, source_hash = record, key_hash(key)
             else:
                 entry = self._prepare(record)
                 if entry is None:
@@ -231,7 +239,7 @@ class ContactImport:
                     seen_now.append(source_hash)
                     continue
                 entry.load()
-                item = self._prepare(entry, source_fingerprint)
+                item = self._prepare(entry, source_fingerprint, source_hash)
                 if item is None:
                     self.counts.skipped += 1
                     continue
@@ -320,7 +328,7 @@ class ContactImport:
             fields = item.fields
             rows.append(
                 (
-                    *(fields[name] for name in TEXT_FIELDS),
+                    *_text_fields(fields),
                     self.options.source,
                     self.options.source_name,
                     item.key,
