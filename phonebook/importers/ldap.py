@@ -90,21 +90,20 @@ def lower_mapping(mapping: Mapping) -> Mapping:
     return {field_name: tuple(attr.lower() for attr in attrs) for field_name, attrs in mapping.items()}
 
 
+_FIELDS = ("name", "company", "department", "title", "email")
+
+
 def fill_record(record: ContactRecord, attrs: dict[str, list[bytes]], mapping: Mapping) -> None:
     """The fields of ``record`` from an entry's attributes (names, and the mapping's, lower case)."""
-
-    def first(field_name: str) -> str:
+    for field_name in _FIELDS:  # the first non-blank value of the field's attributes
+        text = ""
         for attr in mapping.get(field_name, ()):
             for value in attrs.get(attr, ()):
                 if text := _text(value).strip():
-                    return text
-        return ""
-
-    record.name = first("name")
-    record.company = first("company")
-    record.department = first("department")
-    record.title = first("title")
-    record.email = first("email")
+                    break
+            if text:
+                break
+        setattr(record, field_name, text)
     record.numbers = [
         NumberRecord(label, _text(value))
         for label in LABELS
@@ -160,19 +159,28 @@ def read_entries(config: LdapConfig) -> Iterator[tuple[str, dict[str, list[bytes
     try:
         control = SimplePagedResultsControl(criticality=True, size=config.page_size, cookie=b"")
         attributes = config.attributes()
-        pages = 0
-        while True:
-            msgid = conn.search_ext(
+
+        def ask() -> int:
+            return conn.search_ext(
                 config.base, SCOPES[config.scope], config.filter, attributes, serverctrls=[control]
             )
+
+        msgid = ask()
+        pages = 0
+        while True:
             _rtype, entries, _msgid, controls = conn.result3(msgid, timeout=config.timeout)
             pages += 1
-            for dn, attrs in entries:
-                if dn is not None and isinstance(attrs, dict):  # not a search reference
-                    yield dn, attrs
             cookie = next(
                 (c.cookie for c in controls if c.controlType == SimplePagedResultsControl.controlType), None
             )
+            if cookie:
+                # Ask for the next page before this one is processed: the server prepares it
+                # meanwhile (at most two pages are in memory).
+                control.cookie = cookie
+                msgid = ask()
+            for dn, attrs in entries:
+                if dn is not None and isinstance(attrs, dict):  # not a search reference
+                    yield dn, attrs
             if cookie is None:
                 if pages == 1:
                     break  # the whole answer fitted: some servers then send no paging control
@@ -181,7 +189,6 @@ def read_entries(config: LdapConfig) -> Iterator[tuple[str, dict[str, list[bytes
                 )
             if not cookie:
                 break
-            control.cookie = cookie
     except ldap.LDAPError as exc:
         raise _failure(exc, config) from exc
     finally:

@@ -35,11 +35,16 @@ def key_hash(key: str) -> str:
 
 
 def prepare(
-    record: ContactRecord, country: str, keep_without_number: bool, fingerprint: str = ""
+    record: ContactRecord,
+    country: str,
+    keep_without_number: bool,
+    fingerprint: str = "",
+    source_hash: str = "",
 ) -> Prepared | None:
     """Clean and check one record; None when it is skipped. Raises ImportFailed on bad data.
 
-    ``fingerprint``: the source's own (else one is computed from the cleaned fields)."""
+    ``fingerprint``: the source's own (else one is computed from the cleaned fields);
+    ``source_hash``: ``key_hash`` of the record's key, when the caller has it already."""
     where = record.where or "a record"
     values = {name: clean(getattr(record, name) or "") for name in TEXT_FIELDS}
     if not values["name"]:
@@ -85,7 +90,7 @@ def prepare(
         record=record,
         key=key,
         explicit_key=explicit,
-        source_hash=key_hash(key),
+        source_hash=source_hash if source_hash and explicit else key_hash(key),
         fingerprint=fingerprint,
         fields=values,
         numbers=numbers,

@@ -239,10 +239,12 @@ def test_the_search_index_follows_creations_updates_and_removals(tmp_path):
     run(sample)
     check_search_index()
     assert [c.name for c in search("lee")] == ["Ann Lee"]
-    sample.write_text("Key,Name,Phone\n1,Ann Leroy,01 42 68 53 99\n")
+    # One import that updates, creates and removes (new contacts are indexed at its end).
+    sample.write_text("Key,Name,Phone\n1,Ann Leroy,01 42 68 53 99\n3,Cid New,01 42 68 53 95\n")
     run(sample, "--prune")
     check_search_index()
     assert [c.name for c in search("ler")] == ["Ann Leroy"]
+    assert [c.name for c in search("cid")] == [c.name for c in search("685395")] == ["Cid New"]
     assert search("stone") == [] and search("lee") == [] and search("685300") == []
     assert [c.name for c in search("685399")] == ["Ann Leroy"]
     broken = tmp_path / "broken.csv"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import sys
 
@@ -189,4 +190,63 @@ def test_the_fast_path_reads_numbers_exactly_as_phonenumbers_does(country):
     from phonebook import numbers
 
     for raw in NUMBERS:
+        assert numbers.to_e164.__wrapped__(raw, country) == numbers._full_e164(raw, country), raw
+
+
+@functools.cache
+def _generated_numbers(seed: int) -> list[tuple[int, str]]:
+    """(country code, national number) pairs around every example number of phonenumbers'
+    metadata: the examples, their neighbours, shorter and longer, and random digits after
+    their first ones; about half valid."""
+    import random
+
+    import phonenumbers
+    from phonenumbers import PhoneNumberType
+
+    rng = random.Random(seed)
+    types = [value for name, value in vars(PhoneNumberType).items() if name.isupper()]
+    examples = []
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        examples += [phonenumbers.example_number_for_type(region, kind) for kind in types]
+    for code in sorted(phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS):
+        examples.append(phonenumbers.example_number_for_non_geo_entity(code))
+    found = []
+    for example in filter(None, examples):
+        national = str(example.national_number)
+        variants = {national, national[:-1], national + "5", str(int(national) + 1), str(int(national) - 1)}
+        for _ in range(12):
+            keep = rng.randint(1, len(national))
+            length = len(national) + rng.randint(-2, 2)
+            variants.add(national[:keep] + "".join(rng.choices("0123456789", k=max(0, length - keep))))
+        found += [(example.country_code or 0, v) for v in variants if v and v[0] != "0"]
+    return found
+
+
+def test_validity_is_exactly_phonenumbers_own_over_generated_numbers():
+    import phonenumbers
+
+    from phonebook.numbers import is_valid
+
+    generated = _generated_numbers(seed=7)
+    assert len(generated) > 15_000
+    valid = 0
+    for code, national in generated:
+        expected = phonenumbers.is_valid_number(
+            phonenumbers.PhoneNumber(country_code=code, national_number=int(national))
+        )
+        assert is_valid(code, national) == expected, (code, national)
+        valid += expected
+    assert 0.2 < valid / len(generated) < 0.8  # both answers are well represented
+
+
+@pytest.mark.parametrize("country", ["FR", "GB", "US", "IT", "DE", "RU", "AR", "BR", "CH", "CN", "JP", "LU"])
+def test_the_fast_path_reads_generated_numbers_exactly_as_phonenumbers_does(country):
+    from phonebook import numbers
+
+    generated = _generated_numbers(seed=7)[::13]
+    written = [f"+{code} {national[:3]} {national[3:]}" for code, national in generated]
+    written += [f"00{code}{national}" for code, national in generated[::3]]
+    written += [f"0{national}" for _code, national in generated[1::3]]
+    written += [national for _code, national in generated[2::3]]
+    for raw in written:
         assert numbers.to_e164.__wrapped__(raw, country) == numbers._full_e164(raw, country), raw
