@@ -8,6 +8,7 @@ text or an image cannot freeze or crash the tray. Call it off the UI thread.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -25,6 +26,8 @@ MAX_TEXT_CHARS = 1000
 # What is read at most from the clipboard tool; the rest is never looked at.
 MAX_READ_BYTES = 64 * 1024
 DEFAULT_TIMEOUT_S = 2.0
+# How long a transfer the reader stopped waiting for may go on in the background.
+DRAIN_GRACE_S = 60.0
 
 # X11 targets and Wayland types that hold text.
 TEXT_TARGETS = frozenset(
@@ -138,9 +141,12 @@ def _run(command: tuple[str, ...], limit: int, timeout_s: float) -> tuple[int, b
     """Run ``command``: its exit code, at most ``limit`` bytes of its output, and whether there was more.
 
     The rest of the output is read and dropped rather than cut off: a clipboard
-    owner whose transfer is broken off midway (X11's INCR protocol) may serve
-    nobody after. Raises ``subprocess.TimeoutExpired`` when it does not finish
-    in time with no more than ``limit`` bytes.
+    owner whose transfer is broken off midway (X11's INCR protocol; xclip does
+    this) may serve nobody after. So a transfer still running when the caller
+    stops waiting is left to end on its own in the background, and killed only
+    if it has not ended after :data:`DRAIN_GRACE_S`. Raises
+    ``subprocess.TimeoutExpired`` when it does not finish in time with no more
+    than ``limit`` bytes.
     """
     process = subprocess.Popen(  # noqa: S603 (fixed argument lists of known tools)
         command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
@@ -157,17 +163,28 @@ def _run(command: tuple[str, ...], limit: int, timeout_s: float) -> tuple[int, b
     reader = threading.Thread(target=read, name="clipboard-read", daemon=True)
     reader.start()
     reader.join(timeout_s)
-    try:
-        if len(kept) > limit:
-            return 0, bytes(kept[:limit]), True
-        if reader.is_alive():
-            raise subprocess.TimeoutExpired(command, timeout_s)
-        return process.wait(timeout_s), bytes(kept), False
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        reader.join(timeout_s)
+    if reader.is_alive():
+        snapshot = bytes(kept)
+        threading.Thread(target=_finish, args=(process, reader), name="clipboard-drain", daemon=True).start()
+        if len(snapshot) > limit:
+            return 0, snapshot[:limit], True
+        raise subprocess.TimeoutExpired(command, timeout_s)
+    _finish(process, reader)
+    if len(kept) > limit:
+        return 0, bytes(kept[:limit]), True
+    return process.returncode, bytes(kept), False
+
+
+def _finish(process: subprocess.Popen[bytes], reader: threading.Thread) -> None:
+    """Let ``process`` end its transfer (``reader`` drains it); kill it only if it never does."""
+    reader.join(DRAIN_GRACE_S)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(0 if reader.is_alive() else DRAIN_GRACE_S)
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+    reader.join(1.0)
+    if process.stdout is not None:
         process.stdout.close()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 
 import pytest
 
@@ -49,6 +50,24 @@ def test_a_megabyte_of_text_is_too_long_and_is_not_read_whole():
 def test_a_tool_that_hangs_is_given_up():
     reader = ClipboardReader([python_tool("import time; time.sleep(30)")], timeout_s=0.5)
     assert reader.read() == Clipboard(reason="error")
+
+
+def test_a_slow_transfer_is_given_up_but_never_cut_off(tmp_path):
+    """The reader stops waiting, yet lets the owner's transfer end (X11 INCR: a broken one hangs xclip)."""
+    done = tmp_path / "transfer-ended"
+    code = (
+        "import sys, time\n"
+        "for _ in range(16):\n"
+        "    sys.stdout.write('1' * 65536); sys.stdout.flush(); time.sleep(0.1)\n"
+        f"open({str(done)!r}, 'w').close()\n"
+    )
+    reader = ClipboardReader([python_tool(code)], timeout_s=0.5)
+    assert reader.read() == Clipboard(reason="too_long")
+    assert not done.exists()  # given up before the end ...
+    deadline = time.monotonic() + 30
+    while not done.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert done.exists()  # ... and the transfer was left to end, not killed
 
 
 def test_an_image_is_not_text():
