@@ -6,9 +6,11 @@ Written for the current user (nothing needs root):
 - ``$XDG_DATA_HOME/applications/astitray-tray.desktop``: "Astitray" in the applications menu;
 - ``$XDG_DATA_HOME/applications/astitray-dial.desktop``: the handler of
   ``x-scheme-handler/tel`` and ``x-scheme-handler/callto``, made the default
-  in ``$XDG_CONFIG_HOME/mimeapps.list``;
+  in ``$XDG_CONFIG_HOME/mimeapps.list``; it runs ``astitray-dial --from-link %u``,
+  which asks before calling (see :mod:`tray_client.dial`);
 - ``$XDG_DATA_HOME/icons/hicolor/64x64/apps/astitray.png``: the icon.
 
+Installing again rewrites them (an older Exec line is replaced).
 ``--uninstall`` removes them, and our lines from ``mimeapps.list`` (other
 applications' lines are left as they were).
 """
@@ -88,7 +90,8 @@ def entries() -> dict[Path, str]:
             "Name[fr]=Astitray appel",
             "Comment=Call a phone link with your desk phone",
             "Comment[fr]=Appeler un lien téléphonique avec votre poste",
-            f"Exec={command('tray_client.dial', '%u')}",
+            # --from-link: a clicked link is asked about before it is dialed (tray_client.dial).
+            f"Exec={command('tray_client.dial', '--from-link %u')}",
             "Icon=astitray",
             "Terminal=false",
             "NoDisplay=true",

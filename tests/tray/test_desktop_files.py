@@ -24,13 +24,27 @@ def test_install_writes_the_desktop_files_and_the_default_handlers(tmp_path):
         config / "mimeapps.list",
     }
     dial = (data / "applications" / "astitray-dial.desktop").read_text()
-    assert f"Exec={sys.executable} -m tray_client.dial %u\n" in dial
+    # A clicked link is asked about before it is dialed (astitray-dial --from-link).
+    assert f"Exec={sys.executable} -m tray_client.dial --from-link %u\n" in dial
     assert "MimeType=x-scheme-handler/tel;x-scheme-handler/callto;\n" in dial
     autostart = (config / "autostart" / "astitray-tray.desktop").read_text()
     assert f"Exec={sys.executable} -m tray_client.tray\n" in autostart
     mimeapps = (config / "mimeapps.list").read_text()
     assert "[Default Applications]\nx-scheme-handler/tel=astitray-dial.desktop;\n" in mimeapps
     assert "x-scheme-handler/callto=astitray-dial.desktop;\n" in mimeapps
+
+
+def test_installing_again_updates_an_older_exec_line():
+    handler = desktop.data_home() / "applications" / "astitray-dial.desktop"
+    handler.parent.mkdir(parents=True)
+    # What an earlier version wrote: the link dialed at once, without asking.
+    handler.write_text(
+        f"[Desktop Entry]\nType=Application\nName=Astitray dial\nExec={sys.executable} -m tray_client.dial %u\n"
+        "MimeType=x-scheme-handler/tel;x-scheme-handler/callto;\n"
+    )
+    assert handler in desktop.install()
+    exec_lines = [line for line in handler.read_text().splitlines() if line.startswith("Exec=")]
+    assert exec_lines == [f"Exec={sys.executable} -m tray_client.dial --from-link %u"]
 
 
 def test_the_desktop_files_are_valid():
