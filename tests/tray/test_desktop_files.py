@@ -39,7 +39,8 @@ def test_installing_again_updates_an_older_exec_line():
     handler.parent.mkdir(parents=True)
     # What an earlier version wrote: the link dialed at once, without asking.
     handler.write_text(
-        f"[Desktop Entry]\nType=Application\nName=Astitray dial\nExec={sys.executable} -m tray_client.dial %u\n"
+        "[Desktop Entry]\nType=Application\nName=Astitray dial\n"
+        f"Exec={sys.executable} -m tray_client.dial %u\n"
         "MimeType=x-scheme-handler/tel;x-scheme-handler/callto;\n"
     )
     assert handler in desktop.install()

@@ -80,6 +80,7 @@ class ConfirmWindow(ChildWindow):
         self.found = str(self.payload.get("text", "")) or self.link
         self.answered = False
         self.armed = False
+        self.arm_ms = int(self.payload.get("arm_ms", ARM_MS))
 
         frame = ttk.Frame(self.root, padding=14)
         frame.pack(fill=tk.BOTH, expand=True)
@@ -123,7 +124,7 @@ class ConfirmWindow(ChildWindow):
     def _shown(self, event: tk.Event) -> None:
         if event.widget is self.root and not self.armed and not self._arming:
             self._arming = True
-            self.root.after(ARM_MS, self._arm)
+            self.root.after(self.arm_ms, self._arm)
 
     def _arm(self) -> None:
         if self.armed:
