@@ -13,6 +13,11 @@ the keyboard when it shows, but "Call" and Enter only work a moment later
 (:data:`ARM_MS`): a page that opens a link while the user is typing cannot
 have a key meant for something else dial.
 
+What astitray-dial writes on its standard input: ``url``, ``username``,
+``password``, ``timeout`` (the tray's settings), ``link`` (as clicked),
+``text`` (what will be sent to ``dialer.dial``), ``expire_s``, and
+``arm_ms`` (tests only).
+
     python -m tray_client.windows.confirm   (started by astitray-dial)
 """
 
