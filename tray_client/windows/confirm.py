@@ -90,20 +90,20 @@ class ConfirmWindow(ChildWindow):
         frame = ttk.Frame(self.root, padding=14)
         frame.pack(fill=tk.BOTH, expand=True)
         self.heading = tk.StringVar(value=question(self.found, None))
-        ttk.Label(frame, textvariable=self.heading, font=("TkDefaultFont", 12, "bold"), wraplength=440).pack(
+        ttk.Label(frame, textvariable=self.heading, font=("TkDefaultFont", 12, "bold"), wraplength=480).pack(
             anchor=tk.W
         )
         self.contact = tk.StringVar()
-        ttk.Label(frame, textvariable=self.contact, wraplength=440).pack(anchor=tk.W, pady=(4, 0))
+        ttk.Label(frame, textvariable=self.contact, wraplength=480).pack(anchor=tk.W, pady=(4, 0))
         ttk.Label(
-            frame, text=_("Link: %(link)s") % {"link": shorten(self.link)}, wraplength=440, justify=tk.LEFT
+            frame, text=_("Link: %(link)s") % {"link": shorten(self.link)}, wraplength=480, justify=tk.LEFT
         ).pack(anchor=tk.W, pady=(8, 0))
         self.check = tk.StringVar(value=check_line(None))
-        ttk.Label(frame, textvariable=self.check, wraplength=440, justify=tk.LEFT).pack(anchor=tk.W)
+        ttk.Label(frame, textvariable=self.check, wraplength=480, justify=tk.LEFT).pack(anchor=tk.W)
         ttk.Label(
             frame,
             text=_("A link asked to call this number. Call only if you clicked it yourself."),
-            wraplength=440,
+            wraplength=480,
             foreground="#555555",
         ).pack(anchor=tk.W, pady=(8, 10))
         buttons = ttk.Frame(frame)
@@ -120,7 +120,7 @@ class ConfirmWindow(ChildWindow):
         self.root.bind("<Visibility>", self._shown, add="+")
         expire_s = float(self.payload.get("expire_s", EXPIRE_S))
         self.root.after(int(expire_s * 1000), self.expire)
-        self.center(480, 240)
+        self.center(520, 250)
         if self.client.credentials.complete:
             self.in_background(lambda: self.client.normalize(self.found), self._normalized)
         else:
