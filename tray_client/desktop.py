@@ -138,6 +138,28 @@ def install() -> list[Path]:
     return written
 
 
+def update_link_handler() -> Path | None:
+    """Rewrite an installed link handler that dials without asking (written before ``--from-link``).
+
+    The tray calls it when it starts, so that an upgrade protects links
+    without a new ``--install``. A handler that already asks, or none at
+    all, is left alone. Returns the path rewritten, if any.
+    """
+    path = data_home() / "applications" / DIAL_ID
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    exec_lines = [line for line in text.splitlines() if line.startswith("Exec=")]
+    if not exec_lines or all("--from-link" in line for line in exec_lines):
+        return None
+    try:
+        path.write_text(entries()[path], encoding="utf-8")
+    except OSError:
+        return None
+    return path
+
+
 def uninstall() -> list[Path]:
     """Remove what :func:`install` wrote. Returns what was removed or changed."""
     removed = []

@@ -48,6 +48,21 @@ def test_installing_again_updates_an_older_exec_line():
     assert exec_lines == [f"Exec={sys.executable} -m tray_client.dial --from-link %u"]
 
 
+def test_the_tray_updates_a_handler_that_dials_without_asking_and_nothing_else():
+    assert desktop.update_link_handler() is None  # nothing installed: nothing written
+    assert not (desktop.data_home() / "applications").exists()
+    handler = desktop.data_home() / "applications" / "astitray-dial.desktop"
+    handler.parent.mkdir(parents=True)
+    handler.write_text("[Desktop Entry]\nType=Application\nExec=/usr/bin/astitray-dial %u\n")
+    assert desktop.update_link_handler() == handler
+    assert f"Exec={sys.executable} -m tray_client.dial --from-link %u\n" in handler.read_text()
+    # A handler that asks already is the user's: left as it is.
+    asking = "[Desktop Entry]\nType=Application\nExec=/opt/astitray/bin/astitray-dial --from-link %u\n"
+    handler.write_text(asking)
+    assert desktop.update_link_handler() is None
+    assert handler.read_text() == asking
+
+
 def test_the_desktop_files_are_valid():
     validate = require_program("desktop-file-validate", "desktop-file-utils")
     for path in desktop.install():
