@@ -337,6 +337,13 @@ class ApiClient:
             raise NotAstitray("phonebook.search did not answer a list")
         return [_contact(item) for item in answer]
 
+    def lookup(self, number: str) -> Contact | None:
+        """``phonebook.lookup``: the contact owning ``number``, or None when nobody has it."""
+        answer = self.call("phonebook.lookup", number)
+        if answer == {}:
+            return None
+        return _contact(answer)
+
 
 def _clean(text: str, limit: int = 200) -> str:
     """A server's text made safe to show: printable characters only, bounded."""

@@ -56,6 +56,8 @@ class Settings:
     timeout_s: float = DEFAULT_TIMEOUT_S
     # How often the clipboard is read to show its number in the menu (0: never).
     clipboard_poll_s: float = 1.0
+    # Ask "Call … with your desk phone?" before dialing a clicked tel:/callto: link.
+    confirm_links: bool = True
 
     @property
     def configured(self) -> bool:
@@ -120,6 +122,7 @@ def load(path: Path | None = None) -> Settings:
         clipboard_poll_s=_number(
             parser, "clipboard", "poll_seconds", default=defaults.clipboard_poll_s, low=0, high=60
         ),
+        confirm_links=_flag(parser, "links", "ask_before_calling", default=defaults.confirm_links),
     )
     return settings
 
@@ -134,6 +137,7 @@ def save(settings: Settings, path: Path | None = None) -> Path:
         "timeout": f"{settings.timeout_s:g}",
     }
     parser["clipboard"] = {"poll_seconds": f"{settings.clipboard_poll_s:g}"}
+    parser["links"] = {"ask_before_calling": "true" if settings.confirm_links else "false"}
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     with tempfile.NamedTemporaryFile(
         "w", encoding="utf-8", dir=path.parent, prefix=".tray-", suffix=".tmp", delete=False
@@ -163,6 +167,15 @@ def _number(
         logger.warning("ignoring %s.%s = %r: not between %s and %s", section, key, raw, low, high)
         return default
     return value
+
+
+def _flag(parser: configparser.ConfigParser, section: str, key: str, *, default: bool) -> bool:
+    raw = parser.get(section, key, fallback="").strip().lower()
+    if raw in ("true", "false"):
+        return raw == "true"
+    if raw:
+        logger.warning("ignoring %s.%s = %r: not true or false", section, key, raw)
+    return default
 
 
 def normalize_server_url(text: str) -> str:

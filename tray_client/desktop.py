@@ -6,9 +6,11 @@ Written for the current user (nothing needs root):
 - ``$XDG_DATA_HOME/applications/astitray-tray.desktop``: "Astitray" in the applications menu;
 - ``$XDG_DATA_HOME/applications/astitray-dial.desktop``: the handler of
   ``x-scheme-handler/tel`` and ``x-scheme-handler/callto``, made the default
-  in ``$XDG_CONFIG_HOME/mimeapps.list``;
+  in ``$XDG_CONFIG_HOME/mimeapps.list``; it runs ``astitray-dial --from-link %u``,
+  which asks before calling (see :mod:`tray_client.dial`);
 - ``$XDG_DATA_HOME/icons/hicolor/64x64/apps/astitray.png``: the icon.
 
+Installing again rewrites them (an older Exec line is replaced).
 ``--uninstall`` removes them, and our lines from ``mimeapps.list`` (other
 applications' lines are left as they were).
 """
@@ -88,7 +90,8 @@ def entries() -> dict[Path, str]:
             "Name[fr]=Astitray appel",
             "Comment=Call a phone link with your desk phone",
             "Comment[fr]=Appeler un lien téléphonique avec votre poste",
-            f"Exec={command('tray_client.dial', '%u')}",
+            # --from-link: a clicked link is asked about before it is dialed (tray_client.dial).
+            f"Exec={command('tray_client.dial', '--from-link %u')}",
             "Icon=astitray",
             "Terminal=false",
             "NoDisplay=true",
@@ -133,6 +136,28 @@ def install() -> list[Path]:
     written.append(mimeapps)
     _refresh_caches()
     return written
+
+
+def update_link_handler() -> Path | None:
+    """Rewrite an installed link handler that dials without asking (written before ``--from-link``).
+
+    The tray calls it when it starts, so that an upgrade protects links
+    without a new ``--install``. A handler that already asks, or none at
+    all, is left alone. Returns the path rewritten, if any.
+    """
+    path = data_home() / "applications" / DIAL_ID
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    exec_lines = [line for line in text.splitlines() if line.startswith("Exec=")]
+    if not exec_lines or all("--from-link" in line for line in exec_lines):
+        return None
+    try:
+        path.write_text(entries()[path], encoding="utf-8")
+    except OSError:
+        return None
+    return path
 
 
 def uninstall() -> list[Path]:

@@ -65,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
         print(_("Astitray is already running."))
         return 0
     _name_the_program()
+    updated = desktop.update_link_handler()
+    if updated is not None:
+        logger.warning("%s dialed links without asking: updated to ask first", updated)
     try:
         import pystray
 

@@ -149,10 +149,10 @@ class Desktop:
             raise AssertionError(f"{command[0]} failed: {result.stderr.decode(errors='replace')}")
         return result.stdout.decode(errors="replace")
 
-    def windows(self, window_class: str) -> list[Window]:
-        """The visible windows of a class, with their geometry and name."""
+    def windows(self, window_class: str, by: str = "--class") -> list[Window]:
+        """The visible windows of a class (or, ``by="--name"``, of a title), with their geometry and name."""
         found = []
-        ids = self.run("xdotool", "search", "--onlyvisible", "--class", window_class, check=False).split()
+        ids = self.run("xdotool", "search", "--onlyvisible", by, window_class, check=False).split()
         for window_id in ids:
             shell = self.run("xdotool", "getwindowgeometry", "--shell", window_id, check=False)
             values = dict(re.findall(r"^(\w+)=(\S+)$", shell, re.MULTILINE))

@@ -342,11 +342,13 @@ def test_the_settings_window_tests_and_saves(desktop, stand_in, tmp_path):
     desktop.run("xdotool", "type", "--delay", "10", USER)
     desktop.run("xdotool", "key", "Tab")
     desktop.run("xdotool", "type", "--delay", "10", PASSWORD)
+    desktop.run("xdotool", "key", "Tab", "space")  # untick "Ask before calling a link"
     desktop.run("xdotool", "key", "Return")  # Save
     assert read_line(process) == '{"saved": true}'
     assert process.wait(30) == 0
     ini = (tmp_path / "home" / "config" / "astitray" / "tray.ini").read_text()
     assert f"url = {stand_in.url}" in ini and f"username = {USER}" in ini
+    assert "[links]\nask_before_calling = false\n" in ini
     assert PASSWORD not in ini
     assert FileKeyring(keyring_file).get_password(f"Astitray {stand_in.url}", USER) == PASSWORD
     assert window.width > 300

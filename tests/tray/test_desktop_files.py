@@ -24,13 +24,43 @@ def test_install_writes_the_desktop_files_and_the_default_handlers(tmp_path):
         config / "mimeapps.list",
     }
     dial = (data / "applications" / "astitray-dial.desktop").read_text()
-    assert f"Exec={sys.executable} -m tray_client.dial %u\n" in dial
+    # A clicked link is asked about before it is dialed (astitray-dial --from-link).
+    assert f"Exec={sys.executable} -m tray_client.dial --from-link %u\n" in dial
     assert "MimeType=x-scheme-handler/tel;x-scheme-handler/callto;\n" in dial
     autostart = (config / "autostart" / "astitray-tray.desktop").read_text()
     assert f"Exec={sys.executable} -m tray_client.tray\n" in autostart
     mimeapps = (config / "mimeapps.list").read_text()
     assert "[Default Applications]\nx-scheme-handler/tel=astitray-dial.desktop;\n" in mimeapps
     assert "x-scheme-handler/callto=astitray-dial.desktop;\n" in mimeapps
+
+
+def test_installing_again_updates_an_older_exec_line():
+    handler = desktop.data_home() / "applications" / "astitray-dial.desktop"
+    handler.parent.mkdir(parents=True)
+    # What an earlier version wrote: the link dialed at once, without asking.
+    handler.write_text(
+        "[Desktop Entry]\nType=Application\nName=Astitray dial\n"
+        f"Exec={sys.executable} -m tray_client.dial %u\n"
+        "MimeType=x-scheme-handler/tel;x-scheme-handler/callto;\n"
+    )
+    assert handler in desktop.install()
+    exec_lines = [line for line in handler.read_text().splitlines() if line.startswith("Exec=")]
+    assert exec_lines == [f"Exec={sys.executable} -m tray_client.dial --from-link %u"]
+
+
+def test_the_tray_updates_a_handler_that_dials_without_asking_and_nothing_else():
+    assert desktop.update_link_handler() is None  # nothing installed: nothing written
+    assert not (desktop.data_home() / "applications").exists()
+    handler = desktop.data_home() / "applications" / "astitray-dial.desktop"
+    handler.parent.mkdir(parents=True)
+    handler.write_text("[Desktop Entry]\nType=Application\nExec=/usr/bin/astitray-dial %u\n")
+    assert desktop.update_link_handler() == handler
+    assert f"Exec={sys.executable} -m tray_client.dial --from-link %u\n" in handler.read_text()
+    # A handler that asks already is the user's: left as it is.
+    asking = "[Desktop Entry]\nType=Application\nExec=/opt/astitray/bin/astitray-dial --from-link %u\n"
+    handler.write_text(asking)
+    assert desktop.update_link_handler() is None
+    assert handler.read_text() == asking
 
 
 def test_the_desktop_files_are_valid():

@@ -17,7 +17,14 @@ from tests.tray.file_keyring import FileKeyring
 from tray_client import config
 
 
-def run_dial(tmp_path: Path, url: str, *arguments: str, password: str = PASSWORD, language: str = "en"):
+def run_dial(
+    tmp_path: Path,
+    url: str,
+    *arguments: str,
+    password: str = PASSWORD,
+    language: str = "en",
+    confirm_links: bool = True,
+):
     home = tmp_path / "home"
     env = {
         "PATH": "/usr/bin:/bin",
@@ -31,7 +38,9 @@ def run_dial(tmp_path: Path, url: str, *arguments: str, password: str = PASSWORD
         "LANGUAGE": language,
     }
     if url:
-        settings = config.Settings(config.normalize_server_url(url), USER, timeout_s=3)
+        settings = config.Settings(
+            config.normalize_server_url(url), USER, timeout_s=3, confirm_links=confirm_links
+        )
         config.save(settings, home / "config" / "astitray" / "tray.ini")
         FileKeyring(tmp_path / "keyring.json").set_password(f"Astitray {settings.server_url}", USER, password)
     return subprocess.run(
@@ -123,3 +132,33 @@ def test_server_down_wrong_password_and_refusals(tmp_path, dialer):
     denied = run_dial(tmp_path, dialer.url, "0899123456")
     assert denied.returncode == 1
     assert denied.stderr.strip() == "You are not allowed to call that number."
+
+
+# No display here (DISPLAY is not passed): the question's window cannot show.
+
+
+def test_a_link_is_not_dialed_when_the_question_cannot_be_shown(tmp_path, dialer):
+    result = run_dial(tmp_path, dialer.url, "--from-link", "tel:+44-20-7946-0958")
+    assert result.returncode == 6
+    assert 'Not called: the question "Call … with your desk phone?" cannot be shown here.' in result.stderr
+    assert dialer.called("dialer.dial") == []
+
+
+def test_with_the_question_turned_off_a_link_dials_at_once(tmp_path, dialer):
+    result = run_dial(
+        tmp_path, dialer.url, "--from-link", "--no-wait", "tel:+44-20-7946-0958", confirm_links=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert dialer.called("dialer.dial") == [("+44-20-7946-0958",)]
+
+
+def test_a_number_typed_on_the_command_line_is_never_asked(tmp_path, dialer):
+    result = run_dial(tmp_path, dialer.url, "--no-wait", "tel:+44-20-7946-0958")
+    assert result.returncode == 0, result.stderr
+    assert dialer.called("dialer.dial") == [("+44-20-7946-0958",)]
+
+
+def test_a_link_with_nothing_to_dial_is_refused_before_asking(tmp_path, dialer):
+    result = run_dial(tmp_path, dialer.url, "--from-link", "https://example.org/")
+    assert result.returncode == 2
+    assert "question" not in result.stderr

@@ -1,4 +1,4 @@
-"""The client's windows (phonebook search, settings, about), in tkinter.
+"""The client's windows (phonebook search, settings, about, the question before a link), in tkinter.
 
 Each window is a child process (``python -m tray_client.windows.<name>``)
 so that Tk never shares a process with the tray's own UI loop (GTK,
@@ -8,4 +8,6 @@ needs, the password included, so that it never shows on a command line);
 the child answers JSON lines on its standard output (``{"dial": ...}``,
 ``{"saved": true}``). A second line ``{"raise": true}`` brings an open
 window to the front; the child closes when its standard input closes.
+``astitray-dial`` runs the question's window the same way, without a tray
+(``launcher.run_window``).
 """

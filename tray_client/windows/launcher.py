@@ -86,6 +86,59 @@ class WindowLauncher:
                 process.wait()
 
 
+class WindowFailed(Exception):
+    """A window could not be started or shown (no display, no tkinter)."""
+
+
+def run_window(
+    name: str, payload: dict[str, Any], timeout_s: float, python: str = sys.executable
+) -> list[dict[str, Any]]:
+    """Show window ``name`` until it closes (at most ``timeout_s``); the messages it wrote.
+
+    For a program without a tray (``astitray-dial``): the same child process
+    and protocol as :class:`WindowLauncher`. Raises :class:`WindowFailed`
+    when the window ended without a word (it could not show).
+    """
+    try:
+        process = subprocess.Popen(  # noqa: S603 (our own module, by our own interpreter)
+            [python, "-m", f"tray_client.windows.{name}"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            env=_child_environment(),
+        )
+    except OSError as err:
+        raise WindowFailed(str(err)) from err
+    messages: list[dict[str, Any]] = []
+
+    def listen() -> None:
+        assert process.stdout is not None
+        for line in iter(lambda: process.stdout.readline(MAX_LINE), ""):  # type: ignore[union-attr]
+            with contextlib.suppress(ValueError):
+                message = json.loads(line)
+                if isinstance(message, dict):
+                    messages.append(message)
+
+    reader = threading.Thread(target=listen, name=f"window-{name}", daemon=True)
+    reader.start()
+    _send(process.stdin, payload)  # its input stays open: the window closes when it is closed
+    try:
+        process.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        logger.warning("window %s still open after %.0f s: closed", name, timeout_s)
+        process.kill()
+        process.wait()
+    finally:
+        if process.stdin is not None:
+            with contextlib.suppress(OSError):
+                process.stdin.close()
+    reader.join(5)
+    if not messages and process.returncode != 0:
+        raise WindowFailed(f"window {name} ended with exit code {process.returncode}")
+    return messages
+
+
 def _child_environment() -> dict[str, str]:
     """Our environment, with this package importable whatever the current folder."""
     root = str(Path(__file__).resolve().parent.parent.parent)

@@ -1,6 +1,8 @@
 """The "Settings…" window: server address, username, password, "Test connection", Save.
 
-The address and username go to the config file, the password to the system
+"Ask before calling a link" (on by default) makes a clicked ``tel:`` or
+``callto:`` link ask "Call … with your desk phone?" first (tray_client.dial).
+The address, username and that choice go to the config file, the password to the system
 keyring (never to the file). "Test connection" asks ``accounts.whoami``
 with what is typed, saved or not, and says who you are and your extension,
 or why it failed, in plain words. Saving tells the tray (``{"saved": true}``),
@@ -41,11 +43,14 @@ def connection_report(who: api.WhoAmI) -> str:
 
 
 def read_form(
-    url: str, username: str, password: str, current: config.Settings
+    url: str, username: str, password: str, current: config.Settings, confirm_links: bool = True
 ) -> tuple[config.Settings, str]:
     """The settings and password for what was typed. Raises ``config.SettingsError``."""
     settings = replace(
-        current, server_url=config.normalize_server_url(url), username=config.check_username(username)
+        current,
+        server_url=config.normalize_server_url(url),
+        username=config.check_username(username),
+        confirm_links=confirm_links,
     )
     return settings, config.check_password(password)
 
@@ -85,20 +90,26 @@ class SettingsWindow(ChildWindow):
             wraplength=440,
             foreground="#555555",
         ).grid(row=4, column=0, columnspan=2, sticky=tk.W, pady=(4, 8))
+        self.confirm_links = tk.BooleanVar(value=self.current.confirm_links)
+        ttk.Checkbutton(
+            frame,
+            text=_("Ask before calling a link"),
+            variable=self.confirm_links,
+        ).grid(row=5, column=0, columnspan=2, sticky=tk.W, pady=(0, 8))
 
         self.result = tk.StringVar()
         ttk.Label(frame, textvariable=self.result, wraplength=440).grid(
-            row=5, column=0, columnspan=2, sticky=tk.W, pady=(0, 8)
+            row=6, column=0, columnspan=2, sticky=tk.W, pady=(0, 8)
         )
         buttons = ttk.Frame(frame)
-        buttons.grid(row=6, column=0, columnspan=2, sticky=tk.EW)
+        buttons.grid(row=7, column=0, columnspan=2, sticky=tk.EW)
         self.test_button = ttk.Button(buttons, text=_("Test connection"), command=self.test)
         self.test_button.pack(side=tk.LEFT)
         ttk.Button(buttons, text=_("Cancel"), command=self.close).pack(side=tk.RIGHT)
         self.save_button = ttk.Button(buttons, text=_("Save"), command=self.save)
         self.save_button.pack(side=tk.RIGHT, padx=6)
         self.root.bind("<Return>", lambda _event: self.save())
-        self.center(560, 280)
+        self.center(560, 310)
         self.entries[0 if not self.current.server_url else 2 if not self.password.get() else 0].focus_set()
 
     def _check_url(self) -> None:
@@ -119,7 +130,13 @@ class SettingsWindow(ChildWindow):
 
     def _form(self) -> tuple[config.Settings, str] | None:
         try:
-            return read_form(self.url.get(), self.username.get(), self.password.get(), self.current)
+            return read_form(
+                self.url.get(),
+                self.username.get(),
+                self.password.get(),
+                self.current,
+                confirm_links=self.confirm_links.get(),
+            )
         except config.SettingsError as err:
             self.result.set(str(err))
             return None
