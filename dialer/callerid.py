@@ -12,8 +12,7 @@ import unicodedata
 
 from django.conf import settings
 
-from phonebook.models import Contact
-from phonebook.services import lookup
+from phonebook.services import lookup_name
 
 # Characters Asterisk's caller-ID parser gives a meaning to.
 _CALLER_ID_SPECIALS = str.maketrans({'"': "'", "\\": " ", "<": "(", ">": ")"})
@@ -47,13 +46,7 @@ def caller_id(name: str, number: str) -> str:
     return f'"{name}" <{number}>' if name else f"<{number}>"
 
 
-def contact_name(contact: Contact | None) -> str:
-    """What a phone shows for ``contact``: the name (else the company), cleaned and capped; "" for None."""
-    if contact is None:
-        return ""
-    return clean_name(contact.name or contact.company)
-
-
 def name_for(number: str, country: str) -> str:
-    """The phonebook's name for ``number`` (``country`` for numbers without a country code), or ""."""
-    return contact_name(lookup(number, country))
+    """The phonebook's name (else company) for ``number`` (``country`` for numbers without a
+    country code), cleaned and capped, or ""."""
+    return clean_name(lookup_name(number, country))

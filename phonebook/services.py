@@ -1,20 +1,21 @@
 """What the rest of Astitray asks the phonebook: search, reverse lookup, the API's shape of a contact.
 
-``lookup`` is what the caller-ID endpoint (``/cid/``) and the ringing call
-use: one indexed exact match on the canonical number.
+``lookup`` (the ``phonebook.lookup`` procedure) and ``lookup_name`` (the
+caller-ID endpoint ``/cid/`` and the ringing call) are one indexed exact
+match on the canonical number.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import Case, IntegerField, Prefetch, Value, When
+from django.db.models import Case, IntegerField, Prefetch, QuerySet, Value, When
 
 from phonebook import search as search_module
 from phonebook.models import Contact, PhoneNumber
 from phonebook.numbers import to_e164
 from phonebook.text import digits_of
 
-__all__ = ["contact_as_dict", "lookup", "search"]
+__all__ = ["contact_as_dict", "lookup", "lookup_name", "search"]
 
 # A phone number is never longer than this; longer text is not looked up.
 MAX_NUMBER_LENGTH = 64
@@ -23,6 +24,27 @@ MAX_NUMBER_LENGTH = 64
 def search(query: str, limit: int = 20, default_country: str | None = None) -> list[Contact]:
     """The best ``limit`` (1..200) contacts for ``query``, best first (see ``phonebook.search``)."""
     return search_module.search(query, limit, default_country)
+
+
+def _owner_numbers(number: str, default_country: str | None) -> QuerySet[PhoneNumber] | None:
+    """The numbers equal to ``number`` (see ``lookup``), their owner's first; None: nothing to look up."""
+    if not isinstance(number, str) or len(number) > MAX_NUMBER_LENGTH:
+        return None
+    e164 = to_e164(number, default_country or settings.ASTITRAY_DEFAULT_COUNTRY)
+    if e164:
+        numbers = PhoneNumber.objects.filter(e164=e164)
+    else:
+        digits = digits_of(number)
+        if not digits:
+            return None
+        numbers = PhoneNumber.objects.filter(digits=digits, e164="")
+    return numbers.annotate(
+        manual_first=Case(
+            When(contact__source=Contact.Source.MANUAL, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+    ).order_by("manual_first", "contact_id")
 
 
 def lookup(number: str, default_country: str | None = None) -> Contact | None:
@@ -36,28 +58,8 @@ def lookup(number: str, default_country: str | None = None) -> Contact | None:
     When several contacts share the number, the choice is deterministic:
     contacts entered by hand first, then the oldest contact.
     """
-    if not isinstance(number, str) or len(number) > MAX_NUMBER_LENGTH:
-        return None
-    e164 = to_e164(number, default_country or settings.ASTITRAY_DEFAULT_COUNTRY)
-    if e164:
-        numbers = PhoneNumber.objects.filter(e164=e164)
-    else:
-        digits = digits_of(number)
-        if not digits:
-            return None
-        numbers = PhoneNumber.objects.filter(digits=digits, e164="")
-    owner = (
-        numbers.annotate(
-            manual_first=Case(
-                When(contact__source=Contact.Source.MANUAL, then=Value(0)),
-                default=Value(1),
-                output_field=IntegerField(),
-            )
-        )
-        .order_by("manual_first", "contact_id")
-        .values_list("contact_id", flat=True)
-        .first()
-    )
+    numbers = _owner_numbers(number, default_country)
+    owner = numbers.values_list("contact_id", flat=True).first() if numbers is not None else None
     if owner is None:
         return None
     return (
@@ -65,6 +67,20 @@ def lookup(number: str, default_country: str | None = None) -> Contact | None:
         .filter(pk=owner)
         .first()
     )
+
+
+def lookup_name(number: str, default_country: str | None = None) -> str:
+    """The name (else the company) of ``lookup(number, default_country)``, or ""; in one query.
+
+    For the caller ID of each dial and each ``/cid/`` request, which need
+    the name only, not the contact with its numbers (three queries).
+    """
+    numbers = _owner_numbers(number, default_country)
+    found = numbers.values_list("contact__name", "contact__company").first() if numbers is not None else None
+    if found is None:
+        return ""
+    name, company = found
+    return name or company
 
 
 def contact_as_dict(contact: Contact) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from phonebook.services import lookup
+from phonebook.services import lookup, lookup_name
 from tests.phonebook.helpers import add
 from tests.rpc import jsonrpc_call, xmlrpc_call
 
@@ -30,11 +30,13 @@ def helene():
 )
 def test_lookup_compares_numbers_in_canonical_form(helene, number, country):
     assert lookup(number, country) == helene
+    assert lookup_name(number, country) == "Hélène Dupont"
 
 
 @pytest.mark.parametrize("number", ["020 7946 0958", "2079460958", "0958", "", "abc", "+", "9" * 65])
 def test_lookup_never_guesses(helene, number):
     assert lookup(number) is None  # FR default: 020… is not that London number
+    assert lookup_name(number) == ""
 
 
 def test_lookup_of_a_number_that_no_country_knows_matches_the_same_digits(db):
@@ -42,14 +44,28 @@ def test_lookup_of_a_number_that_no_country_knows_matches_the_same_digits(db):
     assert lookup("1001") == switchboard
     assert lookup("10 01") == switchboard
     assert lookup("1002") is None
+    assert lookup_name("10 01") == "Switchboard"
+    assert lookup_name("1002") == ""
 
 
 def test_a_shared_number_goes_to_the_hand_entered_contact_then_the_oldest(db):
     older = add("Imported Older", "01 42 68 53 00", source="ldap")
     add("Imported Newer", "+33 1 42 68 53 00", source="ldap")
     assert lookup("0142685300") == older
+    assert lookup_name("0142685300") == "Imported Older"
     by_hand = add("Reception", "0142685300")
     assert lookup("+33142685300") == by_hand
+    assert lookup_name("+33142685300") == "Reception"
+
+
+def test_lookup_name_is_one_query_and_falls_back_to_the_company(db, django_assert_num_queries):
+    add("", "+44 20 7946 0958", company="ACME Corp")
+    with django_assert_num_queries(1):  # each dial and each /cid/ request asks it
+        assert lookup_name("+442079460958") == "ACME Corp"
+    with django_assert_num_queries(1):
+        assert lookup_name("+442079460959") == ""
+    with django_assert_num_queries(0):  # not a number: not asked
+        assert lookup_name("abc") == ""
 
 
 @pytest.mark.django_db(transaction=True)  # MariaDB's FULLTEXT index only sees committed rows
