@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import os
+import ssl
 import threading
 import xmlrpc.client
 from collections.abc import Callable, Iterator
@@ -61,7 +62,7 @@ class StandIn:
     credentials, every procedure answers fault -32098 as Astitray does.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.procedures: dict[str, Callable[..., Any]] = {"accounts.whoami": lambda: ALICE}
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
         self.raw: Callable[[BaseHTTPRequestHandler], bool] | None = None
@@ -98,12 +99,16 @@ class StandIn:
                 self.wfile.write(data)
 
         self.server = _QuietServer(("127.0.0.1", 0), Handler)
+        self.origin = "http://127.0.0.1"
+        if tls is not None:  # HTTPS (a certificate for "localhost"): the handshake happens on accepting
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+            self.origin = "https://localhost"
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/rpc/"
+        return f"{self.origin}:{self.server.server_address[1]}/rpc/"
 
     def called(self, method: str) -> list[tuple[Any, ...]]:
         return [params for name, params in self.calls if name == method]

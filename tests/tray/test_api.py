@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import xmlrpc.client
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from tests.services import free_port
-from tests.tray.conftest import PASSWORD, USER
+from tests.e2e.deployment import self_signed_certificate
+from tests.services import free_port, require_program
+from tests.tray.conftest import PASSWORD, USER, StandIn
 from tray_client import api
 from tray_client.messages import describe
 
@@ -226,3 +230,27 @@ def test_dial_status_history_normalize_and_search(stand_in):
     assert contact.numbers[0].e164 == "+442079460958"
     assert stand_in.called("phonebook.search") == [("hel dup", 20)]
     assert stand_in.called("dialer.history") == [(2,)]
+
+
+@pytest.fixture
+def https_stand_in(tmp_path) -> Iterator[tuple[StandIn, Path]]:
+    """A stand-in server over HTTPS, with a self-signed certificate for "localhost" (the certificate)."""
+    require_program("openssl", "openssl")
+    cert, key = self_signed_certificate(tmp_path, "localhost")
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    server = StandIn(tls)
+    yield server, cert
+    server.close()
+
+
+def test_a_server_whose_certificate_is_not_trusted_is_unreachable(https_stand_in):
+    stand_in, _cert = https_stand_in
+    with pytest.raises(api.ServerUnreachable) as caught:
+        client(stand_in.url).whoami()
+    assert caught.value.certificate
+    assert (
+        describe(caught.value)
+        == "The server's security certificate is not trusted. Check the address in Settings…."
+    )
+    assert stand_in.calls == []
