@@ -39,7 +39,7 @@ SEARCH_DEBOUNCE_MS = 300
 
 
 def default_client(profile: config.Profile) -> api.ApiClient:
-    return api.ApiClient(profile.credentials, timeout_s=profile.settings.timeout_s)
+    return profile.client()
 
 
 class TrayApp:
@@ -315,13 +315,7 @@ class TrayApp:
             return
         self.windows.open(
             "search",
-            {
-                "url": profile.settings.server_url,
-                "username": profile.settings.username,
-                "password": profile.password,
-                "timeout": profile.settings.timeout_s,
-                "debounce_ms": SEARCH_DEBOUNCE_MS,
-            },
+            {**profile.connection(), "debounce_ms": SEARCH_DEBOUNCE_MS},
             self.on_window_message,
         )
 

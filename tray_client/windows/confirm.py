@@ -73,14 +73,7 @@ def contact_line(contact: api.Contact | None) -> str:
 class ConfirmWindow(ChildWindow):
     def __init__(self, payload: dict[str, Any] | None = None) -> None:
         super().__init__(_("Call this number? — Astitray"), payload)
-        self.client = api.ApiClient(
-            api.Credentials(
-                str(self.payload.get("url", "")),
-                str(self.payload.get("username", "")),
-                str(self.payload.get("password", "")),
-            ),
-            timeout_s=float(self.payload.get("timeout", api.DEFAULT_TIMEOUT_S)),
-        )
+        self.client = self.api_client()
         self.link = str(self.payload.get("link", ""))
         self.found = str(self.payload.get("text", "")) or self.link
         self.answered = False

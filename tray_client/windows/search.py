@@ -70,14 +70,7 @@ def label_name(label: str) -> str:
 class SearchWindow(ChildWindow):
     def __init__(self, payload: dict[str, Any] | None = None) -> None:
         super().__init__(_("Search phonebook — Astitray"), payload)
-        self.client = api.ApiClient(
-            api.Credentials(
-                str(self.payload.get("url", "")),
-                str(self.payload.get("username", "")),
-                str(self.payload.get("password", "")),
-            ),
-            timeout_s=float(self.payload.get("timeout", api.DEFAULT_TIMEOUT_S)),
-        )
+        self.client = self.api_client()
         self.debounce_ms = int(self.payload.get("debounce_ms", 300))
         self.rows: list[Row] = []
         self._pending: str | None = None
