@@ -168,6 +168,11 @@ class Contact:
     email: str
     numbers: tuple[ContactNumber, ...]
 
+    @property
+    def organisation(self) -> str:
+        """Company and department, as one line ("" when neither is known)."""
+        return " — ".join(part for part in (self.company, self.department) if part)
+
 
 class _BoundedMixin:
     """A transport with a socket timeout, an overall deadline and a bounded answer."""

@@ -66,7 +66,7 @@ def contact_line(contact: api.Contact | None) -> str:
     """Whose number it is, from the phonebook ("" when nobody's)."""
     if contact is None:
         return ""
-    company = " — ".join(part for part in (contact.company, contact.department) if part)
+    company = contact.organisation
     return f"{contact.name} ({company})" if company else contact.name
 
 

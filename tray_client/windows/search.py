@@ -41,12 +41,11 @@ def rows_for(contacts: list[api.Contact]) -> list[Row]:
     """One row per number of each contact, in the server's order."""
     rows = []
     for contact in contacts:
-        company = " — ".join(part for part in (contact.company, contact.department) if part)
         for number in contact.numbers:
             rows.append(
                 Row(
                     name=contact.name,
-                    company=company,
+                    company=contact.organisation,
                     label=label_name(number.label),
                     number=number.number,
                     # The canonical form is unambiguous; the number as written otherwise.
