@@ -22,6 +22,8 @@ from typing import Any
 import pytest
 
 from tests.known_secrets import ALICE_PASSWORD
+from tests.services import require
+from tests.tray.desktop import PRIVATE_HOME, Desktop, missing_programs
 
 # pystray picks its backend when imported; without a display only "dummy"
 # imports. The unit tests use StubIcon below (dummy cannot run an icon).
@@ -169,16 +171,20 @@ class StubIcon(pystray._base.Icon):
         raise AssertionError(f"no menu item {label_start!r} in {[entry.text for entry in self.menu]}")
 
 
+@pytest.fixture(scope="module")
+def desktop(tmp_path_factory) -> Iterator[Desktop]:
+    """A real X desktop (tests/tray/desktop.py), one per test module."""
+    missing = missing_programs()
+    require(not missing, f"the desktop tests need {', '.join(missing)}")
+    session = Desktop(tmp_path_factory.mktemp("desktop"))
+    yield session
+    session.close()
+
+
 @pytest.fixture(autouse=True)
 def _english_and_a_private_home(tmp_path, monkeypatch) -> Iterator[None]:
     """English texts, the null keyring, and XDG folders of the test's own (never the user's)."""
-    for variable, folder in (
-        ("HOME", "home"),
-        ("XDG_CONFIG_HOME", "config"),
-        ("XDG_DATA_HOME", "data"),
-        ("XDG_STATE_HOME", "state"),
-        ("XDG_RUNTIME_DIR", "run"),
-    ):
+    for variable, folder in PRIVATE_HOME:
         path = tmp_path / "xdg" / folder
         path.mkdir(parents=True)
         monkeypatch.setenv(variable, str(path))
