@@ -11,6 +11,7 @@ server instead (tests/tray/test_desktop.py).
 from __future__ import annotations
 
 import base64
+import inspect
 import os
 import ssl
 import threading
@@ -47,6 +48,7 @@ ALICE = {
     "server_version": "0.1.0",
     "api_version": 1,
 }
+WRONG_PARAMETERS = "Invalid parameters: wrong number or names of parameters; see system.methodHelp"
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -60,8 +62,10 @@ class StandIn:
     """A real XML-RPC server on a free loopback port; ``procedures`` maps a name to a function.
 
     A procedure returns the answer or raises ``xmlrpc.client.Fault``. Every
-    call is recorded in ``calls`` (name, params). Without the right Basic
-    credentials, every procedure answers fault -32098 as Astitray does.
+    call is recorded in ``calls`` (name, params). As Astitray does (checked
+    against the real server by test_stand_in.py): an unknown procedure is
+    fault -32601 whoever asks, a known one without the right Basic
+    credentials -32098, and with parameters it does not take -32602.
     """
 
     def __init__(self, tls: ssl.SSLContext | None = None) -> None:
@@ -83,13 +87,18 @@ class StandIn:
                 stand_in.calls.append((method, params))
                 expected = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
                 try:
+                    # In the real server's order: the procedure, then the credentials, then the parameters.
+                    procedure = stand_in.procedures.get(method)
+                    if procedure is None:
+                        raise xmlrpc.client.Fault(-32601, f'Method not found: "{method}"')
                     if self.headers.get("Authorization") != expected:
                         raise xmlrpc.client.Fault(
                             -32098, "Authentication failed: check your username and password."
                         )
-                    procedure = stand_in.procedures.get(method)
-                    if procedure is None:
-                        raise xmlrpc.client.Fault(-32601, f"Method not found: {method}")
+                    try:
+                        inspect.signature(procedure).bind(*params)
+                    except TypeError:
+                        raise xmlrpc.client.Fault(-32602, WRONG_PARAMETERS) from None
                     answer = xmlrpc.client.dumps((procedure(*params),), methodresponse=True)
                 except xmlrpc.client.Fault as fault:
                     answer = xmlrpc.client.dumps(fault, methodresponse=True)
