@@ -396,7 +396,9 @@ class TrayApp:
                 detail = self.state_detail
             # Applied under the lock (pystray only queues them for the UI loop): several threads
             # show the state, and the last one to look must be the last one to write.
-            self.icon.icon = icons.image(self.icon_state())
+            image = icons.image(self.icon_state())  # drawn once per state (cached)
+            if self.icon.icon is not image:  # pystray redraws on every set (AppIndicator: a new file)
+                self.icon.icon = image
             self.icon.title = messages.tooltip(self.state, self.who, detail)
         self.icon.update_menu()
 

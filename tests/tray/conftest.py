@@ -142,6 +142,7 @@ class StubIcon(pystray._base.Icon):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.menu_updates = 0
+        self.icon_updates = 0
         self.stopped = threading.Event()
 
     def _show(self) -> None:
@@ -151,7 +152,7 @@ class StubIcon(pystray._base.Icon):
         pass
 
     def _update_icon(self) -> None:
-        pass
+        self.icon_updates += 1
 
     def _update_title(self) -> None:
         pass
