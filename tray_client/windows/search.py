@@ -116,6 +116,8 @@ class SearchWindow(ChildWindow):
         self._sequence += 1
         sequence = self._sequence
         if len(query) < MIN_QUERY:
+            # No search now: the one in flight is answered to nobody, and an Enter that waited for it is void.
+            self._searching = self._dial_when_found = False
             self.show([], _("Type at least two characters."))
             return
         self.status.set(_("Searching…"))
