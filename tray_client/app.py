@@ -39,7 +39,7 @@ SEARCH_DEBOUNCE_MS = 300
 
 
 def default_client(profile: config.Profile) -> api.ApiClient:
-    return api.ApiClient(profile.credentials, timeout_s=profile.settings.timeout_s)
+    return profile.client()
 
 
 class TrayApp:
@@ -315,13 +315,7 @@ class TrayApp:
             return
         self.windows.open(
             "search",
-            {
-                "url": profile.settings.server_url,
-                "username": profile.settings.username,
-                "password": profile.password,
-                "timeout": profile.settings.timeout_s,
-                "debounce_ms": SEARCH_DEBOUNCE_MS,
-            },
+            {**profile.connection(), "debounce_ms": SEARCH_DEBOUNCE_MS},
             self.on_window_message,
         )
 
@@ -402,7 +396,9 @@ class TrayApp:
                 detail = self.state_detail
             # Applied under the lock (pystray only queues them for the UI loop): several threads
             # show the state, and the last one to look must be the last one to write.
-            self.icon.icon = icons.image(self.icon_state())
+            image = icons.image(self.icon_state())  # drawn once per state (cached)
+            if self.icon.icon is not image:  # pystray redraws on every set (AppIndicator: a new file)
+                self.icon.icon = image
             self.icon.title = messages.tooltip(self.state, self.who, detail)
         self.icon.update_menu()
 

@@ -18,12 +18,13 @@ import sys
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import keyring
 import keyring.errors
 
-from tray_client.api import DEFAULT_TIMEOUT_S, Credentials
+from tray_client.api import DEFAULT_TIMEOUT_S, ApiClient, Credentials
 from tray_client.i18n import _
 
 logger = logging.getLogger(__name__)
@@ -78,6 +79,18 @@ class Profile:
     @property
     def complete(self) -> bool:
         return self.credentials.complete
+
+    def client(self) -> ApiClient:
+        return ApiClient(self.credentials, timeout_s=self.settings.timeout_s)
+
+    def connection(self) -> dict[str, Any]:
+        """What a window needs to call the server itself (read back by ``ChildWindow.api_client``)."""
+        return {
+            "url": self.settings.server_url,
+            "username": self.settings.username,
+            "password": self.password,
+            "timeout": self.settings.timeout_s,
+        }
 
 
 def config_dir() -> Path:

@@ -121,7 +121,7 @@ def dial(
             else:
                 say(message, error=answer == "cannot ask")
             return CANNOT_ASK if answer == "cannot ask" else NOT_CONFIRMED
-    client = api.ApiClient(profile.credentials, timeout_s=profile.settings.timeout_s)
+    client = profile.client()
     try:
         result = client.dial(text)
     except api.ApiFault as fault:
@@ -144,10 +144,7 @@ def dial(
 def ask(link: str, text: str, profile: config.Profile, expire_s: float = EXPIRE_S) -> str:
     """Ask "Call … with your desk phone?" in a window: "call", "cancel", "expired" or "cannot ask"."""
     payload = {
-        "url": profile.settings.server_url,
-        "username": profile.settings.username,
-        "password": profile.password,
-        "timeout": profile.settings.timeout_s,
+        **profile.connection(),
         "link": link.strip(),
         "text": text,
         "expire_s": expire_s,

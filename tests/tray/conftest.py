@@ -11,7 +11,9 @@ server instead (tests/tray/test_desktop.py).
 from __future__ import annotations
 
 import base64
+import inspect
 import os
+import ssl
 import threading
 import xmlrpc.client
 from collections.abc import Callable, Iterator
@@ -21,6 +23,8 @@ from typing import Any
 import pytest
 
 from tests.known_secrets import ALICE_PASSWORD
+from tests.services import require
+from tests.tray.desktop import PRIVATE_HOME, Desktop, missing_programs
 
 # pystray picks its backend when imported; without a display only "dummy"
 # imports. The unit tests use StubIcon below (dummy cannot run an icon).
@@ -44,6 +48,7 @@ ALICE = {
     "server_version": "0.1.0",
     "api_version": 1,
 }
+WRONG_PARAMETERS = "Invalid parameters: wrong number or names of parameters; see system.methodHelp"
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -57,11 +62,13 @@ class StandIn:
     """A real XML-RPC server on a free loopback port; ``procedures`` maps a name to a function.
 
     A procedure returns the answer or raises ``xmlrpc.client.Fault``. Every
-    call is recorded in ``calls`` (name, params). Without the right Basic
-    credentials, every procedure answers fault -32098 as Astitray does.
+    call is recorded in ``calls`` (name, params). As Astitray does (checked
+    against the real server by test_stand_in.py): an unknown procedure is
+    fault -32601 whoever asks, a known one without the right Basic
+    credentials -32098, and with parameters it does not take -32602.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.procedures: dict[str, Callable[..., Any]] = {"accounts.whoami": lambda: ALICE}
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
         self.raw: Callable[[BaseHTTPRequestHandler], bool] | None = None
@@ -80,13 +87,18 @@ class StandIn:
                 stand_in.calls.append((method, params))
                 expected = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
                 try:
+                    # In the real server's order: the procedure, then the credentials, then the parameters.
+                    procedure = stand_in.procedures.get(method)
+                    if procedure is None:
+                        raise xmlrpc.client.Fault(-32601, f'Method not found: "{method}"')
                     if self.headers.get("Authorization") != expected:
                         raise xmlrpc.client.Fault(
                             -32098, "Authentication failed: check your username and password."
                         )
-                    procedure = stand_in.procedures.get(method)
-                    if procedure is None:
-                        raise xmlrpc.client.Fault(-32601, f"Method not found: {method}")
+                    try:
+                        inspect.signature(procedure).bind(*params)
+                    except TypeError:
+                        raise xmlrpc.client.Fault(-32602, WRONG_PARAMETERS) from None
                     answer = xmlrpc.client.dumps((procedure(*params),), methodresponse=True)
                 except xmlrpc.client.Fault as fault:
                     answer = xmlrpc.client.dumps(fault, methodresponse=True)
@@ -98,12 +110,16 @@ class StandIn:
                 self.wfile.write(data)
 
         self.server = _QuietServer(("127.0.0.1", 0), Handler)
+        self.origin = "http://127.0.0.1"
+        if tls is not None:  # HTTPS (a certificate for "localhost"): the handshake happens on accepting
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+            self.origin = "https://localhost"
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/rpc/"
+        return f"{self.origin}:{self.server.server_address[1]}/rpc/"
 
     def called(self, method: str) -> list[tuple[Any, ...]]:
         return [params for name, params in self.calls if name == method]
@@ -126,6 +142,7 @@ class StubIcon(pystray._base.Icon):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.menu_updates = 0
+        self.icon_updates = 0
         self.stopped = threading.Event()
 
     def _show(self) -> None:
@@ -135,7 +152,7 @@ class StubIcon(pystray._base.Icon):
         pass
 
     def _update_icon(self) -> None:
-        pass
+        self.icon_updates += 1
 
     def _update_title(self) -> None:
         pass
@@ -164,16 +181,20 @@ class StubIcon(pystray._base.Icon):
         raise AssertionError(f"no menu item {label_start!r} in {[entry.text for entry in self.menu]}")
 
 
+@pytest.fixture(scope="module")
+def desktop(tmp_path_factory) -> Iterator[Desktop]:
+    """A real X desktop (tests/tray/desktop.py), one per test module."""
+    missing = missing_programs()
+    require(not missing, f"the desktop tests need {', '.join(missing)}")
+    session = Desktop(tmp_path_factory.mktemp("desktop"))
+    yield session
+    session.close()
+
+
 @pytest.fixture(autouse=True)
 def _english_and_a_private_home(tmp_path, monkeypatch) -> Iterator[None]:
     """English texts, the null keyring, and XDG folders of the test's own (never the user's)."""
-    for variable, folder in (
-        ("HOME", "home"),
-        ("XDG_CONFIG_HOME", "config"),
-        ("XDG_DATA_HOME", "data"),
-        ("XDG_STATE_HOME", "state"),
-        ("XDG_RUNTIME_DIR", "run"),
-    ):
+    for variable, folder in PRIVATE_HOME:
         path = tmp_path / "xdg" / folder
         path.mkdir(parents=True)
         monkeypatch.setenv(variable, str(path))

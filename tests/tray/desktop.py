@@ -287,16 +287,20 @@ class Desktop:
             handle.close()
 
 
+# The variables that give a process a home and XDG folders of its own, and their folder names.
+PRIVATE_HOME = (
+    ("HOME", "home"),
+    ("XDG_CONFIG_HOME", "config"),
+    ("XDG_DATA_HOME", "data"),
+    ("XDG_STATE_HOME", "state"),
+    ("XDG_RUNTIME_DIR", "run"),
+)
+
+
 def tray_environment(desktop: Desktop, home: Path, keyring_file: Path, **extra: str) -> dict[str, str]:
     """The environment of an astitray-tray started on ``desktop`` with a private home."""
     env = dict(desktop.env)
-    for variable, folder in (
-        ("HOME", "home"),
-        ("XDG_CONFIG_HOME", "config"),
-        ("XDG_DATA_HOME", "data"),
-        ("XDG_STATE_HOME", "state"),
-        ("XDG_RUNTIME_DIR", "run"),
-    ):
+    for variable, folder in PRIVATE_HOME:
         (home / folder).mkdir(parents=True, exist_ok=True, mode=0o700)
         env[variable] = str(home / folder)
     env.update(

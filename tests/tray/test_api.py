@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import xmlrpc.client
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.services import free_port
-from tests.tray.conftest import PASSWORD, USER
+from tests.e2e.deployment import self_signed_certificate
+from tests.services import free_port, require_program
+from tests.tray.conftest import PASSWORD, USER, StandIn
 from tray_client import api
 from tray_client.messages import describe
 
@@ -226,3 +231,51 @@ def test_dial_status_history_normalize_and_search(stand_in):
     assert contact.numbers[0].e164 == "+442079460958"
     assert stand_in.called("phonebook.search") == [("hel dup", 20)]
     assert stand_in.called("dialer.history") == [(2,)]
+
+
+@pytest.fixture
+def https_stand_in(tmp_path) -> Iterator[tuple[StandIn, Path]]:
+    """A stand-in server over HTTPS, with a self-signed certificate for "localhost" (the certificate)."""
+    require_program("openssl", "openssl")
+    cert, key = self_signed_certificate(tmp_path, "localhost")
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    server = StandIn(tls)
+    yield server, cert
+    server.close()
+
+
+def test_a_server_whose_certificate_is_not_trusted_is_unreachable(https_stand_in):
+    stand_in, _cert = https_stand_in
+    with pytest.raises(api.ServerUnreachable) as caught:
+        client(stand_in.url).whoami()
+    assert caught.value.certificate
+    assert (
+        describe(caught.value)
+        == "The server's security certificate is not trusted. Check the address in Settings…."
+    )
+    assert stand_in.calls == []
+
+
+def test_https_calls_share_one_tls_context(https_stand_in, monkeypatch):
+    """The system's certificates are loaded once, not on every call (some 20 ms of CPU each)."""
+    stand_in, cert = https_stand_in
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # trust the stand-in, as the system would its CA
+    made = []
+    create = ssl.create_default_context
+
+    def counted(*args: Any, **kwargs: Any) -> ssl.SSLContext:
+        made.append(1)
+        return create(*args, **kwargs)
+
+    monkeypatch.setattr(ssl, "create_default_context", counted)
+    monkeypatch.setattr(ssl, "_create_default_https_context", counted)  # what http.client makes
+    api.tls_context.cache_clear()
+    try:
+        for _ in range(3):
+            assert client(stand_in.url).whoami().username == "alice"
+        assert client(stand_in.url).call("accounts.whoami")["extension"] == "1001"
+    finally:
+        api.tls_context.cache_clear()  # the next test loads the system's certificates again
+    assert len(stand_in.called("accounts.whoami")) == 4
+    assert len(made) == 1

@@ -511,3 +511,20 @@ def test_a_keyring_that_fails_is_said_in_the_tooltip(stand_in, tmp_path):
         assert app.icon_state() == "not_astitray"
     finally:
         app.stop()
+
+
+def test_the_icon_is_drawn_again_only_when_its_state_changes(stand_in, make_app):
+    """pystray redraws the icon on every set (AppIndicator writes a new image file): a status
+    check that changes nothing must not."""
+    app = make_app(stand_in.url)
+    app.icon.visible = True
+    app.reload()
+    assert app.icon.icon is icons.image("ok")
+    drawn = app.icon.icon_updates
+    app.refresh_status()
+    app.refresh_status()
+    assert app.icon.icon_updates == drawn
+    stand_in.procedures.pop("accounts.whoami")
+    app.refresh_status()
+    assert app.icon.icon is icons.image("not_astitray")
+    assert app.icon.icon_updates == drawn + 1

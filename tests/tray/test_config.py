@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import keyring
 import keyring.backends.fail
 import pytest
 
+from tests.tray.conftest import PASSWORD, USER
 from tests.tray.file_keyring import FileKeyring
 from tray_client import config
 from tray_client.messages import describe
@@ -116,3 +119,17 @@ def test_no_keyring_at_all_is_said_plainly():
     )
     with pytest.raises(config.KeyringProblem):
         config.read_password(settings)
+
+
+def test_a_profile_gives_its_client_and_what_a_window_needs_to_call_the_server(stand_in):
+    profile = config.Profile(config.Settings(stand_in.url, USER, timeout_s=4.0), PASSWORD)
+    client = profile.client()
+    assert (client.credentials, client.timeout_s) == (profile.credentials, 4.0)
+    assert client.whoami().username == "alice"
+    # The payload travels as JSON to the window, which reads these four keys back.
+    assert json.loads(json.dumps(profile.connection())) == {
+        "url": stand_in.url,
+        "username": USER,
+        "password": PASSWORD,
+        "timeout": 4.0,
+    }

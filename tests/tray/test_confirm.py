@@ -108,3 +108,19 @@ def test_lookup_through_the_public_api(stand_in):
     contact = client.lookup("+442079460958")
     assert contact is not None and contact.name == "Hélène Dupont"
     assert client.lookup("+33123456789") is None
+
+
+def test_a_search_row_per_number_with_the_contact_s_organisation():
+    from tray_client.windows import search
+
+    numbers = (
+        api.ContactNumber("work", "020 7946 0958", "+442079460958"),
+        api.ContactNumber("mobile", "1001", ""),
+    )
+    helene = api.Contact(1, "Hélène Dupont", "", "Sales", "", "", numbers)
+    assert helene.organisation == "Sales"
+    assert search.rows_for([helene]) == [
+        search.Row("Hélène Dupont", "Sales", "work", "020 7946 0958", "+442079460958"),
+        search.Row("Hélène Dupont", "Sales", "mobile", "1001", "1001"),
+    ]
+    assert api.Contact(2, "Jean Martin", "ACME", "Sales", "", "", ()).organisation == "ACME — Sales"

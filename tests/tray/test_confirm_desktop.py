@@ -11,7 +11,6 @@ import shlex
 import subprocess
 import threading
 import xmlrpc.client
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +18,7 @@ import pytest
 from django.apps import apps
 
 from tests.conftest import ALICE_PASSWORD
-from tests.services import require
-from tests.tray.desktop import Desktop, missing_programs, no_session_bus, tray_environment, wait_for
+from tests.tray.desktop import Desktop, no_session_bus, tray_environment, wait_for
 from tests.tray.file_keyring import FileKeyring
 from tray_client import config
 from tray_client import desktop as desktop_files
@@ -30,15 +28,6 @@ pytestmark = pytest.mark.service
 
 LINK = "tel:+44-20-7946-0958"
 TITLE = "Call this number? — Astitray"
-
-
-@pytest.fixture(scope="module")
-def desktop(tmp_path_factory) -> Iterator[Desktop]:
-    missing = missing_programs()
-    require(not missing, f"the desktop tests need {', '.join(missing)}")
-    session = Desktop(tmp_path_factory.mktemp("desktop"))
-    yield session
-    session.close()
 
 
 def question_windows(desktop: Desktop) -> list[Any]:

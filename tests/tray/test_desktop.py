@@ -19,12 +19,11 @@ from django.apps import apps
 from PIL import Image
 
 from tests.conftest import ALICE_PASSWORD
-from tests.services import free_port, require
+from tests.services import free_port
 from tests.tray.conftest import PASSWORD, USER
 from tests.tray.desktop import (
     WIDTH,
     Desktop,
-    missing_programs,
     no_session_bus,
     tray_command,
     tray_environment,
@@ -36,15 +35,6 @@ from tray_client import config
 pytestmark = pytest.mark.service
 
 NUMBER = "+44 20 7946 0958"
-
-
-@pytest.fixture(scope="module")
-def desktop(tmp_path_factory) -> Iterator[Desktop]:
-    missing = missing_programs()
-    require(not missing, f"the desktop tests need {', '.join(missing)}")
-    session = Desktop(tmp_path_factory.mktemp("desktop"))
-    yield session
-    session.close()
 
 
 class Tray:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from tkinter import ttk
 from typing import Any
 
-from tray_client import i18n
+from tray_client import api, i18n
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +65,17 @@ class ChildWindow:
         if sys.stdin is not None and not sys.stdin.isatty():
             threading.Thread(target=self._watch_tray, name="tray-watch", daemon=True).start()
         self.root.after(POLL_MS, self._drain)
+
+    def api_client(self) -> api.ApiClient:
+        """A client of the server the tray gave (``config.Profile.connection``)."""
+        return api.ApiClient(
+            api.Credentials(
+                str(self.payload.get("url", "")),
+                str(self.payload.get("username", "")),
+                str(self.payload.get("password", "")),
+            ),
+            timeout_s=float(self.payload.get("timeout", api.DEFAULT_TIMEOUT_S)),
+        )
 
     def _set_icon(self) -> None:
         try:

@@ -66,21 +66,14 @@ def contact_line(contact: api.Contact | None) -> str:
     """Whose number it is, from the phonebook ("" when nobody's)."""
     if contact is None:
         return ""
-    company = " — ".join(part for part in (contact.company, contact.department) if part)
+    company = contact.organisation
     return f"{contact.name} ({company})" if company else contact.name
 
 
 class ConfirmWindow(ChildWindow):
     def __init__(self, payload: dict[str, Any] | None = None) -> None:
         super().__init__(_("Call this number? — Astitray"), payload)
-        self.client = api.ApiClient(
-            api.Credentials(
-                str(self.payload.get("url", "")),
-                str(self.payload.get("username", "")),
-                str(self.payload.get("password", "")),
-            ),
-            timeout_s=float(self.payload.get("timeout", api.DEFAULT_TIMEOUT_S)),
-        )
+        self.client = self.api_client()
         self.link = str(self.payload.get("link", ""))
         self.found = str(self.payload.get("text", "")) or self.link
         self.answered = False

@@ -41,12 +41,11 @@ def rows_for(contacts: list[api.Contact]) -> list[Row]:
     """One row per number of each contact, in the server's order."""
     rows = []
     for contact in contacts:
-        company = " — ".join(part for part in (contact.company, contact.department) if part)
         for number in contact.numbers:
             rows.append(
                 Row(
                     name=contact.name,
-                    company=company,
+                    company=contact.organisation,
                     label=label_name(number.label),
                     number=number.number,
                     # The canonical form is unambiguous; the number as written otherwise.
@@ -70,14 +69,7 @@ def label_name(label: str) -> str:
 class SearchWindow(ChildWindow):
     def __init__(self, payload: dict[str, Any] | None = None) -> None:
         super().__init__(_("Search phonebook — Astitray"), payload)
-        self.client = api.ApiClient(
-            api.Credentials(
-                str(self.payload.get("url", "")),
-                str(self.payload.get("username", "")),
-                str(self.payload.get("password", "")),
-            ),
-            timeout_s=float(self.payload.get("timeout", api.DEFAULT_TIMEOUT_S)),
-        )
+        self.client = self.api_client()
         self.debounce_ms = int(self.payload.get("debounce_ms", 300))
         self.rows: list[Row] = []
         self._pending: str | None = None
@@ -124,6 +116,8 @@ class SearchWindow(ChildWindow):
         self._sequence += 1
         sequence = self._sequence
         if len(query) < MIN_QUERY:
+            # No search now: the one in flight is answered to nobody, and an Enter that waited for it is void.
+            self._searching = self._dial_when_found = False
             self.show([], _("Type at least two characters."))
             return
         self.status.set(_("Searching…"))
