@@ -28,18 +28,20 @@ from modernrpc.xmlrpc.handler import XmlRpcRequest
 # deeper value is refused before anything logs or walks it (a repr of
 # thousands of levels exhausts Python's stack).
 MAX_PARAMS_DEPTH = 32
+_CONTAINERS = (list, tuple, dict)
 
 
 def check_depth(params: Any) -> None:
     """Refuse ``params`` nested deeper than :data:`MAX_PARAMS_DEPTH` (iteratively: no recursion)."""
-    stack: list[tuple[Any, int]] = [(params, 0)]
+    # Only containers are stacked: a request of many scalars (any client may send one before it is
+    # authenticated) costs one isinstance() each, not a stack entry each.
+    stack: list[tuple[Any, int]] = [(params, 0)] if isinstance(params, _CONTAINERS) else []
     while stack:
         value, depth = stack.pop()
-        if isinstance(value, list | tuple | dict):
-            if depth >= MAX_PARAMS_DEPTH:
-                raise RPCInvalidParams(f"parameters may be nested at most {MAX_PARAMS_DEPTH} levels deep")
-            children = value.values() if isinstance(value, dict) else value
-            stack.extend((child, depth + 1) for child in children)
+        if depth >= MAX_PARAMS_DEPTH:
+            raise RPCInvalidParams(f"parameters may be nested at most {MAX_PARAMS_DEPTH} levels deep")
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((child, depth + 1) for child in children if isinstance(child, _CONTAINERS))
 
 
 class SafeJsonDeserializer(PythonJsonDeserializer):

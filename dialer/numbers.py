@@ -18,6 +18,7 @@ from typing import TypeAlias
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
+from accounts.models import Extension
 from accounts.services import extension_of
 from dialer import rule_cache
 from dialer.dialplan import DEFAULT_INTERNAL_PATTERN, DialPlan
@@ -78,7 +79,14 @@ def pbx_of(user: User | None) -> PbxServer | None:
     extension = extension_of(user) if user is not None and user.is_authenticated else None
     if extension is not None and extension.pbx_id is not None:
         return extension.pbx
-    return PbxServer.objects.default()
+    return rule_cache.default_pbx()
+
+
+def effective_pbx(extension: Extension) -> PbxServer | None:
+    """:meth:`Extension.effective_pbx`, with the default PBX from this process's copy (no query a dial)."""
+    if extension.pbx_id is None:
+        return rule_cache.default_pbx()
+    return extension.effective_pbx()
 
 
 @dataclass(frozen=True)

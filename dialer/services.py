@@ -111,7 +111,7 @@ def dial(user: AbstractBaseUser, text: str) -> dict:
     extension = extension_of(user)
     if extension is None or not extension.enabled:
         raise NoExtension()
-    pbx = extension.effective_pbx()
+    pbx = numbers.effective_pbx(extension)
     try:
         # Without a usable PBX, its own (disabled) PBX's dial plan still says what would be dialed.
         result = numbers.rewrite_for_pbx(pbx if pbx is not None else extension.pbx, text)

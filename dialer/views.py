@@ -16,8 +16,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from accounts.lockout import client_address
-from dialer import callerid
-from drivers.models import PbxServer
+from dialer import callerid, rule_cache
 from phonebook.services import MAX_NUMBER_LENGTH
 
 logger = logging.getLogger(__name__)
@@ -42,7 +41,7 @@ def _country(request: HttpRequest) -> str | None:
     if given:
         code = given.upper()
         return code if code in phonenumbers.SUPPORTED_REGIONS else None
-    pbx = PbxServer.objects.default()
+    pbx = rule_cache.default_pbx()
     return pbx.country if pbx is not None else settings.ASTITRAY_DEFAULT_COUNTRY
 
 

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
+from django.dispatch import Signal
 
 from drivers import registry
 from drivers.base import PbxConfig
@@ -17,8 +18,22 @@ from drivers.validators import (
     validate_region,
 )
 
+# Sent after a bulk ``update()`` or ``delete()`` of PBX servers (no post_save/post_delete then):
+# whoever keeps a copy of a PBX (dialer.rule_cache) reads it again.
+pbx_servers_changed = Signal()
+
 
 class PbxServerQuerySet(models.QuerySet):
+    def update(self, **kwargs) -> int:
+        count = super().update(**kwargs)
+        pbx_servers_changed.send(sender=PbxServer)
+        return count
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        result = super().delete()
+        pbx_servers_changed.send(sender=PbxServer)
+        return result
+
     def default(self) -> PbxServer | None:
         """The PBX used by extensions that name none: the enabled default, else the only enabled one."""
         enabled = list(self.filter(enabled=True).order_by("-is_default", "pk")[:2])

@@ -69,6 +69,19 @@ def test_a_limit_under_a_day_is_refused_and_changes_nothing(log, days):
     assert Call.objects.count() == 4
 
 
+@pytest.mark.parametrize("days", ["36501", "3000000", "99999999999999999999"])
+def test_a_limit_past_a_century_is_refused_and_changes_nothing(log, days):
+    # Past ~2.7 million days the cutoff is no date at all: an OverflowError, not a message.
+    with pytest.raises(CommandError, match="at most 36500 days"):
+        run("--older-than", days)
+    assert Call.objects.count() == 4
+
+
+def test_a_century_is_accepted(log):
+    assert "0 calls placed before" in run("--older-than", "36500")
+    assert Call.objects.count() == 4
+
+
 def test_the_limit_is_required(log):
     with pytest.raises(CommandError):
         run()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth.models import Group
 
 from dialer import numbers, rule_cache
 from dialer.models import NumberRule, RewriteRule
+from drivers.models import PbxServer
 
 pytestmark = pytest.mark.django_db
 
@@ -67,3 +70,64 @@ def test_a_copy_is_trusted_for_a_few_seconds_at_most(alice, monkeypatch, django_
     monkeypatch.setattr(rule_cache.time, "monotonic", lambda: now + rule_cache.MAX_AGE_S + 1)
     with django_assert_num_queries(2):  # read again, although no change was seen
         numbers.rules_for(None)
+
+
+def test_the_default_pbx_is_not_read_again_by_each_dial(alice, console_pbx):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from dialer import services
+
+    assert alice.extension.pbx_id is None  # alice's phone uses the default PBX
+    services.dial(alice, "0102030405")
+    with CaptureQueriesContext(connection) as queries:
+        answer = services.dial(alice, "0102030406")
+    assert answer["status"] == "answered"
+    # Alice's extension still comes with its (absent) PBX joined; the PBX table is never read on its own.
+    read_pbx = re.compile(r"FROM [`\"]?drivers_pbxserver")
+    assert not [query["sql"] for query in queries.captured_queries if read_pbx.search(query["sql"])]
+    assert rule_cache.default_pbx() == console_pbx
+
+
+def disable_pbx(pbx: PbxServer) -> None:
+    pbx.enabled = False
+    pbx.save()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda pbx: PbxServer.objects.filter(pk=pbx.pk).update(enabled=False),
+        lambda pbx: PbxServer.objects.filter(pk=pbx.pk).delete(),
+        disable_pbx,
+        lambda pbx: pbx.delete(),
+    ],
+    ids=["queryset update", "queryset delete", "save", "delete"],
+)
+def test_every_kind_of_change_of_the_default_pbx_is_seen_at_once(alice, console_pbx, change):
+    from accounts.models import Extension
+
+    extension = Extension.objects.get(user=alice)
+    assert numbers.effective_pbx(extension) == console_pbx
+    change(console_pbx)
+    # Another PBX (the migrations' demo console) may now be the only enabled one: the database decides.
+    assert numbers.effective_pbx(extension) != console_pbx
+    assert numbers.effective_pbx(extension) == PbxServer.objects.default()
+
+
+def test_a_new_default_pbx_is_seen_at_once(alice, console_pbx):
+    assert rule_cache.default_pbx() == console_pbx
+    other = PbxServer.objects.create(name="Other", driver="console", is_default=True)
+    assert rule_cache.default_pbx() == other
+
+
+def test_the_default_pbx_copy_is_trusted_for_a_few_seconds_at_most(
+    alice, monkeypatch, django_assert_num_queries
+):
+    rule_cache.default_pbx()
+    with django_assert_num_queries(0):
+        rule_cache.default_pbx()
+    now = rule_cache.time.monotonic()
+    monkeypatch.setattr(rule_cache.time, "monotonic", lambda: now + rule_cache.MAX_AGE_S + 1)
+    with django_assert_num_queries(1):  # read again, although no change was seen
+        rule_cache.default_pbx()

@@ -11,6 +11,8 @@ from django.utils import timezone
 from dialer.models import Call
 
 BATCH = 1000
+# A century: more is a typing error (and past ~2.7 million days, no date at all).
+MAX_DAYS = 36500
 
 
 class Command(BaseCommand):
@@ -25,7 +27,7 @@ class Command(BaseCommand):
             type=int,
             required=True,
             metavar="DAYS",
-            help="delete calls placed more than DAYS days ago (at least 1)",
+            help=f"delete calls placed more than DAYS days ago (1 to {MAX_DAYS})",
         )
         parser.add_argument(
             "--dry-run", action="store_true", help="only count the calls that would be deleted"
@@ -35,6 +37,8 @@ class Command(BaseCommand):
         days = options["older_than"]
         if days < 1:
             raise CommandError("--older-than must be at least 1 day.")
+        if days > MAX_DAYS:
+            raise CommandError(f"--older-than must be at most {MAX_DAYS} days.")
         cutoff = timezone.now() - datetime.timedelta(days=days)
         old = Call.objects.filter(created__lt=cutoff)
         if options["dry_run"]:
