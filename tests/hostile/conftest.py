@@ -21,13 +21,14 @@ from django.contrib.auth import get_user_model
 from accounts.models import Extension
 from astitray.rpc import server
 from dialer.models import Call
-from drivers import services as driver_services
 from drivers.models import PbxServer
 from phonebook.models import Contact, PhoneNumber
 from tests.conftest import ALICE_PASSWORD
-from tests.dialing.drivers import TEST_DRIVERS, RecordingDriver
+from tests.dialing.drivers import TEST_DRIVERS, driver, recording_pbx
 from tests.phonebook.helpers import add
 from tests.rpc import RPC_URL, basic, jsonrpc_post, xmlrpc_post
+
+__all__ = ["driver", "recording_pbx"]  # shared fixtures
 
 # The API's fault codes (API.md, "Faults"): the only ones a client may ever see.
 PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS, INTERNAL_ERROR = (
@@ -73,21 +74,6 @@ def assert_clean_message(message: str) -> None:
 @pytest.fixture(autouse=True)
 def _test_drivers(settings):
     settings.ASTITRAY_DRIVERS = TEST_DRIVERS
-
-
-@pytest.fixture
-def recording_pbx(alice) -> PbxServer:
-    """Alice's phone is on a PBX whose driver records every originate."""
-    pbx = PbxServer.objects.create(name="Recording PBX", driver="recording", context="outbound")
-    Extension.objects.filter(user=alice).update(pbx=pbx)
-    return pbx
-
-
-@pytest.fixture
-def driver(recording_pbx) -> RecordingDriver:
-    driver = driver_services.get_driver(recording_pbx)
-    assert isinstance(driver, RecordingDriver)
-    return driver
 
 
 @pytest.fixture
