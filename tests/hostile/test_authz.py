@@ -30,6 +30,7 @@ from tests.hostile.conftest import (
     JSON,
     NO_EXTENSION,
     NOT_FOUND,
+    PBX_UNAVAILABLE,
     PROCEDURES,
     PROTOCOLS,
     VALID,
@@ -285,7 +286,7 @@ def test_a_pbx_disabled_a_second_ago_rings_nothing(client, alice, driver, record
     call(client, XML, "dialer.dial", ["1002"], auth=ALICE)
     driver.requests.clear()
     PbxServer.objects.filter(pk=recording_pbx.pk).update(enabled=False)
-    call(client, XML, "dialer.dial", ["1003"], auth=ALICE).fault(-32085)
+    call(client, XML, "dialer.dial", ["1003"], auth=ALICE).fault(PBX_UNAVAILABLE)
     assert driver.requests == []
 
 

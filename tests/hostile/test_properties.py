@@ -43,6 +43,7 @@ from drivers.asterisk_ami import AsteriskAmiDriver
 from drivers.asterisk_ari import AsteriskAriDriver
 from drivers.base import DriverError, OriginateRequest, PbxConfig, UnsafeValue, is_safe_text
 from tests.fake_asterisk import FakeAmi
+from tests.hostile.conftest import INVALID_NUMBER
 from tests.known_secrets import AMI_SECRET
 
 EXPLORE = os.environ.get("ASTITRAY_HYPOTHESIS") == "explore"
@@ -62,7 +63,6 @@ def examples(count: int) -> settings:
 
 
 DIALABLE = re.compile(rf"\+?[0-9*#]{{1,{MAX_NUMBER_LENGTH}}}")
-INVALID_NUMBER = -32088
 
 # --- Dangerous alphabets ----------------------------------------------------------
 

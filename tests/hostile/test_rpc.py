@@ -22,12 +22,13 @@ from urllib.parse import urlsplit
 import pytest
 from axes.models import AccessAttempt
 
-from astitray.faults import AuthenticationFailed
+from astitray.faults import AstitrayFault, AuthenticationFailed
 from astitray.rpc import server
 from dialer.models import Call
 from tests.conftest import ALICE_PASSWORD
 from tests.hostile.conftest import (
     ARRAY,
+    ASTITRAY_FAULTS,
     AUTHENTICATION_FAILED,
     INTEGER,
     INVALID_NUMBER,
@@ -802,3 +803,10 @@ def test_the_corpus_leaves_alice_able_to_dial(client, driver, unchanged):
         unchanged()
     Call.objects.all().delete()
     driver.requests.clear()
+
+
+def test_the_servers_faults_are_the_apis():
+    """The server's own fault classes are exactly API.md's codes (the answers are checked against those)."""
+    codes = [fault.code for fault in AstitrayFault.__subclasses__()]
+    assert len(codes) == len(set(codes)), codes
+    assert set(codes) == ASTITRAY_FAULTS
