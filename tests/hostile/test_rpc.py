@@ -202,6 +202,11 @@ def json_nested(opening: str, closing: str, depth: int) -> str:
     return opening * depth + "1" + closing * depth
 
 
+def json_dial(params: str) -> str:
+    """A JSON-RPC request of dialer.dial whose params are the JSON text ``params``, as written."""
+    return '{"jsonrpc": "2.0", "id": 1, "method": "dialer.dial", "params": ' + params + "}"
+
+
 COMPACT = (",", ":")
 NESTING_CORPUS = [
     pytest.param(
@@ -218,33 +223,25 @@ NESTING_CORPUS = [
     ),
     pytest.param(
         JSON,
-        '{"jsonrpc": "2.0", "id": 1, "method": "dialer.dial", "params": ['
-        + json_nested("[", "]", 900)
-        + "]}",
+        json_dial("[" + json_nested("[", "]", 900) + "]"),
         INVALID_PARAMS,
         id="json-arrays-900-deep",
     ),
     pytest.param(
         JSON,
-        '{"jsonrpc": "2.0", "id": 1, "method": "dialer.dial", "params": ['
-        + json_nested('{"a": ', "}", 900)
-        + "]}",
+        json_dial("[" + json_nested('{"a": ', "}", 900) + "]"),
         INVALID_PARAMS,
         id="json-objects-900-deep",
     ),
     pytest.param(
         JSON,
-        '{"jsonrpc": "2.0", "id": 1, "method": "dialer.dial", "params": ['
-        + json_nested("[", "]", 50_000)
-        + "]}",
+        json_dial("[" + json_nested("[", "]", 50_000) + "]"),
         PARSE_ERROR,
         id="json-arrays-50000-deep",
     ),
     pytest.param(
         JSON,
-        '{"jsonrpc": "2.0", "id": 1, "method": "dialer.dial", "params": {"text": '
-        + json_nested('{"a": ', "}", 20_000)
-        + "}}",
+        json_dial('{"text": ' + json_nested('{"a": ', "}", 20_000) + "}"),
         PARSE_ERROR,
         id="json-objects-20000-deep",
     ),
