@@ -508,10 +508,15 @@ class Recorder(requests.adapters.BaseAdapter):
 
 
 def ajam_answer(request: requests.PreparedRequest) -> tuple[int, str, bytes]:
-    params = dict(parse_qsl(str(request.body or "")))
-    if params.get("Action") == "Login":
-        return 200, "text/plain", b"Response: Success\r\nMessage: Authentication accepted\r\n\r\n"
-    return 200, "text/plain", b"Response: Error\r\nMessage: Originate failed\r\n\r\n"
+    """As Asterisk 22's /rawman answers (FINDINGS.txt): HTTP 200 always, the ActionID echoed second."""
+    params = dict(parse_qsl(str(request.body or ""), keep_blank_values=True))
+    answer = {
+        "Login": ("Success", "Authentication accepted"),
+        "Logoff": ("Goodbye", "Thanks for all the fish."),
+    }.get(params.get("Action", ""), ("Error", "Originate failed"))
+    echoed = f"ActionID: {params['ActionID']}\r\n" if "ActionID" in params else ""
+    body = f"Response: {answer[0]}\r\n{echoed}Message: {answer[1]}\r\n\r\n"
+    return 200, "text/plain", body.encode("utf-8", "surrogatepass")
 
 
 def http_config() -> PbxConfig:
