@@ -69,6 +69,8 @@ HOSTILE_PASSWORDS = {
     "spaces": " spaces around ",
     "changed": "a-New-password-77",  # tests/hostile/test_authz.py
     "staff": "sam-Staff-1",  # tests/hostile/test_http.py
+    "htpasswd-old": "omar-Old-1",  # tests/hostile/test_authz.py: a password changed in the file
+    "htpasswd-new": "omar-New-2",
 }
 HOSTILE_WRONG_PASSWORDS = {f"injection-{attempt}": f"' OR 1=1 -- {attempt}" for attempt in range(5)}
 

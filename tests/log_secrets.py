@@ -14,7 +14,9 @@ elsewhere):
 - at the end, every ``*.log`` file of that directory and of pytest's
   temporary directory (servers with their own log file, nginx, the tray
   client on its test desktop) is searched for each value of
-  :mod:`tests.known_secrets`. A hit fails the run: the secret's label, the
+  :mod:`tests.known_secrets`, as written and as a log would hold it
+  encoded (percent-encoded in a URL or a form, JSON- or XML-escaped, inside
+  the base64 of an ``Authorization: Basic`` header). A hit fails the run: the secret's label, the
   file and the line are named, never the secret nor the line.
 
 The log directory is ``ASTITRAY_TEST_LOG_DIR`` if set (kept), else a new
@@ -26,6 +28,9 @@ left out: they are not Astitray's logs.
 
 from __future__ import annotations
 
+import base64
+import html
+import json
 import logging
 import os
 import shutil
@@ -33,6 +38,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 import pytest
 
@@ -77,9 +83,38 @@ class Leak:
         return f"{self.label} found in {self.path}, line {self.line}"
 
 
+def encoded_forms(value: str) -> dict[str, bytes]:
+    """How ``value`` may appear in a log: as written, and each way a request or a body encodes it.
+
+    Base64 (a Basic header holds ``user:password``): the secret starts at any of
+    three alignments; for each, the characters that depend on the secret only.
+    """
+    raw = value.encode()
+    forms = {
+        "percent-encoded": quote(value, safe="").encode(),
+        "form-encoded": quote_plus(value, safe="").encode(),
+        "JSON-escaped": json.dumps(value)[1:-1].encode(),
+        "XML-escaped": html.escape(value).encode(),
+    }
+    for skip in range(3):
+        whole_groups = raw[skip:][: (len(raw) - skip) // 3 * 3]
+        if len(whole_groups) >= 6:
+            forms[f"base64/{skip}"] = base64.b64encode(whole_groups)
+    found = {"": raw}
+    for form, needle in forms.items():
+        if needle not in found.values():
+            found[form] = needle
+    return found
+
+
 def scan(paths: Iterable[Path], secrets: dict[str, str]) -> list[Leak]:
-    """Every (secret label, file, line) where a secret's value appears in one of ``paths``."""
-    needles = {label: value.encode() for label, value in secrets.items() if value}
+    """Every (secret label, file, line) where a secret's value, or an encoding of it, is in ``paths``."""
+    needles = {
+        f"{label} ({form})" if form else label: needle
+        for label, value in secrets.items()
+        if value
+        for form, needle in encoded_forms(value).items()
+    }
     leaks = []
     for path in paths:
         try:

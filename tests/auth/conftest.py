@@ -88,6 +88,11 @@ class PasswordFiles:
 
 @pytest.fixture
 def password_files(tmp_path, settings) -> PasswordFiles:
+    return use_password_files(tmp_path, settings)
+
+
+def use_password_files(tmp_path, settings) -> PasswordFiles:
+    """Empty htpasswd and extension files in ``tmp_path``, as the source before Django's users."""
     files = PasswordFiles(tmp_path)
     files.write({})
     files.write_extensions("")

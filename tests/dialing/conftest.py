@@ -15,10 +15,11 @@ from dialer.outcomes import record_outcome
 from drivers.base import CallStatus
 from drivers.models import PbxServer
 from drivers.services import set_outcome_handler
+from tests.dialing.drivers import driver, recording_pbx
 from tests.fake_asterisk import FakeAmi
 from tests.known_secrets import AMI_SECRET
 
-__all__ = ["AMI_SECRET"]
+__all__ = ["AMI_SECRET", "driver", "recording_pbx"]  # shared fixtures
 
 
 @pytest.fixture(autouse=True)

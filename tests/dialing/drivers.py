@@ -6,6 +6,10 @@ Each test gets the driver instance of its PBX with ``drivers.services.get_driver
 
 from __future__ import annotations
 
+import pytest
+
+from accounts.models import Extension
+from drivers import services
 from drivers.base import (
     CallStatus,
     CheckResult,
@@ -15,6 +19,7 @@ from drivers.base import (
     OriginateResult,
     PbxConfig,
 )
+from drivers.models import PbxServer
 
 TEST_DRIVERS = {
     "recording": "tests.dialing.drivers.RecordingDriver",
@@ -68,3 +73,23 @@ class BrokenDriver(Driver):
 
     def check(self) -> CheckResult:
         return CheckResult(False, False, False)
+
+
+# Fixtures shared by the dialing and hostile tests (imported by their conftest.py);
+# they need ``ASTITRAY_DRIVERS = TEST_DRIVERS`` (an autouse fixture of each area).
+
+
+@pytest.fixture
+def recording_pbx(alice) -> PbxServer:
+    """Alice's phone is on a PBX whose driver records every originate."""
+    pbx = PbxServer.objects.create(name="Test PBX", driver="recording", context="outbound", ring_timeout_s=20)
+    Extension.objects.filter(user=alice).update(pbx=pbx)
+    return pbx
+
+
+@pytest.fixture
+def driver(recording_pbx) -> RecordingDriver:
+    """The driver instance of ``recording_pbx``: what it was asked."""
+    found = services.get_driver(recording_pbx)
+    assert isinstance(found, RecordingDriver)
+    return found

@@ -13,6 +13,7 @@ from dialer.models import Call, NumberRule
 from tests.conftest import ALICE_PASSWORD
 from tests.dialing.conftest import make_ami_pbx
 from tests.fake_asterisk import FakeAmi, Reason
+from tests.known_secrets import AMI_READONLY_SECRET, WRONG_PASSWORDS
 from tests.phonebook.helpers import add
 from tests.rpc import basic, jsonrpc_call, xmlrpc_call, xmlrpc_post, xmlrpc_result
 from tests.services import free_port
@@ -180,16 +181,16 @@ def test_a_silent_pbx_gives_pbx_unavailable_within_its_timeout(client, alice, al
 
 def test_a_wrong_pbx_secret_gives_pbx_unavailable(client, alice, alice_auth):
     with FakeAmi(auth_fail_delay=0) as ami:
-        pbx = make_ami_pbx(ami.port, secret="wrong-secret")
+        pbx = make_ami_pbx(ami.port, secret=WRONG_PASSWORDS["pbx-wrong"])
         Extension.objects.filter(user=alice).update(pbx=pbx)
         caught = fault(client, "dialer.dial", LONDON, auth=alice_auth)
     assert caught.faultCode == -32085
-    assert "wrong-secret" not in caught.faultString
+    assert WRONG_PASSWORDS["pbx-wrong"] not in caught.faultString
     assert Call.objects.get().reason == "the PBX refused the login"
 
 
 def test_an_account_without_the_originate_right_gives_pbx_error(client, alice, alice_auth, ami):
-    pbx = make_ami_pbx(ami.port, username="readonly", secret="readonly-secret")
+    pbx = make_ami_pbx(ami.port, username="readonly", secret=AMI_READONLY_SECRET)
     Extension.objects.filter(user=alice).update(pbx=pbx)
     assert fault(client, "dialer.dial", LONDON, auth=alice_auth).faultCode == -32084
     call = Call.objects.get()

@@ -13,10 +13,9 @@ from accounts.models import Extension
 from astitray import faults
 from dialer import outcomes, services
 from dialer.models import Call
-from drivers import services as driver_services
 from drivers.base import CallStatus, OriginateFailed, PbxAuthFailed, UnsafeValue
 from drivers.models import PbxServer
-from tests.dialing.drivers import TEST_DRIVERS, RecordingDriver
+from tests.dialing.drivers import TEST_DRIVERS
 from tests.phonebook.helpers import add
 
 pytestmark = pytest.mark.django_db
@@ -30,21 +29,7 @@ def _test_drivers(settings):
     settings.ASTITRAY_DRIVERS = TEST_DRIVERS
 
 
-@pytest.fixture
-def pbx(alice) -> PbxServer:
-    pbx = PbxServer.objects.create(name="Test PBX", driver="recording", context="outbound", ring_timeout_s=20)
-    Extension.objects.filter(user=alice).update(pbx=pbx)
-    return pbx
-
-
-@pytest.fixture
-def driver(pbx) -> RecordingDriver:
-    driver = driver_services.get_driver(pbx)
-    assert isinstance(driver, RecordingDriver)
-    return driver
-
-
-def test_the_row_is_queued_before_the_driver_is_asked(alice, pbx, driver):
+def test_the_row_is_queued_before_the_driver_is_asked(alice, recording_pbx, driver):
     answer = services.dial(alice, LONDON)
     assert driver.rows_seen == [("queued", LONDON_DIALED)]
     assert answer["status"] == "queued"
@@ -55,7 +40,7 @@ def test_the_row_is_queued_before_the_driver_is_asked(alice, pbx, driver):
     assert request.call_id == answer["call_id"]
 
 
-def test_the_request_carries_the_extensions_settings(alice, pbx, driver):
+def test_the_request_carries_the_extensions_settings(alice, recording_pbx, driver):
     Extension.objects.filter(user=alice).update(
         caller_id='"Alice Martin" <1001>', account_code="sales-7", auto_answer=True
     )
@@ -69,7 +54,7 @@ def test_the_request_carries_the_extensions_settings(alice, pbx, driver):
     assert Call.objects.get().caller_id == "<1002>"
 
 
-def test_without_a_caller_id_the_called_party_sees_the_extension(alice, pbx, driver):
+def test_without_a_caller_id_the_called_party_sees_the_extension(alice, recording_pbx, driver):
     services.dial(alice, "1002")
     assert driver.requests[0].variables["ASTITRAY_CALLERID"] == "<1001>"
 
@@ -82,13 +67,13 @@ def test_the_console_driver_answers_at_once(alice, caplog):
     assert "channel=PJSIP/1001 number=000442079460958" in caplog.text
 
 
-def test_an_outcome_reported_before_originate_returns_lands_on_the_row(alice, pbx, driver):
+def test_an_outcome_reported_before_originate_returns_lands_on_the_row(alice, recording_pbx, driver):
     driver.outcome_now = (CallStatus.BUSY, "busy")
     answer = services.dial(alice, LONDON)
     assert services.call_status(alice, answer["call_id"])["status"] == "busy"
 
 
-def test_a_driver_with_its_own_reference_reporting_early(alice, pbx, driver):
+def test_a_driver_with_its_own_reference_reporting_early(alice, recording_pbx, driver):
     driver.reference = "pbx-call-77"
     driver.outcome_now = (CallStatus.NO_ANSWER, "no answer")
     answer = services.dial(alice, LONDON)
@@ -96,14 +81,14 @@ def test_a_driver_with_its_own_reference_reporting_early(alice, pbx, driver):
     assert (call.reference, call.status, call.reason) == ("pbx-call-77", "no_answer", "no answer")
 
 
-def test_a_driver_with_its_own_reference_reporting_later(alice, pbx, driver):
+def test_a_driver_with_its_own_reference_reporting_later(alice, recording_pbx, driver):
     driver.reference = "pbx-call-78"
     answer = services.dial(alice, LONDON)
     driver.report_outcome("pbx-call-78", CallStatus.ANSWERED, "answered")
     assert Call.objects.get(call_id=answer["call_id"]).status == "answered"
 
 
-def test_a_final_status_is_never_overwritten(alice, pbx, driver):
+def test_a_final_status_is_never_overwritten(alice, recording_pbx, driver):
     answer = services.dial(alice, LONDON)
     outcomes.record_outcome(answer["call_id"], CallStatus.BUSY, "busy")
     outcomes.record_outcome(answer["call_id"], CallStatus.ANSWERED, "answered")
@@ -111,7 +96,7 @@ def test_a_final_status_is_never_overwritten(alice, pbx, driver):
     assert Call.objects.get().status == "busy"
 
 
-def test_unknown_becomes_what_the_pbx_says_but_not_the_reverse(alice, pbx, driver):
+def test_unknown_becomes_what_the_pbx_says_but_not_the_reverse(alice, recording_pbx, driver):
     answer = services.dial(alice, LONDON)
     outcomes.record_outcome(answer["call_id"], CallStatus.UNKNOWN, "the connection to the PBX was lost")
     assert Call.objects.get().status == "unknown"
@@ -119,7 +104,7 @@ def test_unknown_becomes_what_the_pbx_says_but_not_the_reverse(alice, pbx, drive
     assert Call.objects.get().status == "answered"
 
 
-def test_an_outcome_for_no_known_call_changes_nothing(alice, pbx, driver):
+def test_an_outcome_for_no_known_call_changes_nothing(alice, recording_pbx, driver):
     services.dial(alice, LONDON)
     outcomes.record_outcome("6d1e8f0c-2f5e-4a57-9b8e-3e8c9c1e2f00", CallStatus.BUSY, "busy")
     outcomes.record_outcome("someone-elses", CallStatus.BUSY, "busy")
@@ -147,8 +132,8 @@ def test_driver_errors_become_faults_and_failed_rows(alice, driver, case):
     assert (call.status, call.reason) == ("failed", reason)
 
 
-def test_a_broken_driver_gives_pbx_error_and_never_leaves_the_row_queued(alice, pbx, caplog):
-    PbxServer.objects.filter(pk=pbx.pk).update(driver="broken")
+def test_a_broken_driver_gives_pbx_error_and_never_leaves_the_row_queued(alice, recording_pbx, caplog):
+    PbxServer.objects.filter(pk=recording_pbx.pk).update(driver="broken")
     with pytest.raises(faults.PbxError) as caught:
         services.dial(alice, LONDON)
     assert "exploded" not in caught.value.message
@@ -157,15 +142,15 @@ def test_a_broken_driver_gives_pbx_error_and_never_leaves_the_row_queued(alice, 
     assert "exploded" in caplog.text  # the details are for the administrator
 
 
-def test_a_pbx_naming_a_driver_that_is_not_installed(alice, pbx):
-    PbxServer.objects.filter(pk=pbx.pk).update(driver="nonexistent")
+def test_a_pbx_naming_a_driver_that_is_not_installed(alice, recording_pbx):
+    PbxServer.objects.filter(pk=recording_pbx.pk).update(driver="nonexistent")
     with pytest.raises(faults.PbxUnavailable):
         services.dial(alice, LONDON)
     assert Call.objects.get().status == "failed"
 
 
-def test_an_extension_on_a_disabled_pbx(alice, pbx):
-    PbxServer.objects.filter(pk=pbx.pk).update(enabled=False)
+def test_an_extension_on_a_disabled_pbx(alice, recording_pbx):
+    PbxServer.objects.filter(pk=recording_pbx.pk).update(enabled=False)
     with pytest.raises(faults.PbxUnavailable):
         services.dial(alice, LONDON)
     call = Call.objects.get()
@@ -182,7 +167,7 @@ def test_no_pbx_at_all(alice):
         services.dial(alice, LONDON)
 
 
-def test_a_call_queued_past_its_ring_and_network_timeouts_reads_unknown(alice, pbx, driver):
+def test_a_call_queued_past_its_ring_and_network_timeouts_reads_unknown(alice, recording_pbx, driver):
     old = services.dial(alice, LONDON)
     recent = services.dial(alice, "01 23 45 67 89")
     long_ago = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=20 + 5 + 61)
@@ -194,7 +179,7 @@ def test_a_call_queued_past_its_ring_and_network_timeouts_reads_unknown(alice, p
     assert Call.objects.get(call_id=recent["call_id"]).status == "queued"
 
 
-def test_history_expires_stale_calls_too(alice, pbx, driver):
+def test_history_expires_stale_calls_too(alice, recording_pbx, driver):
     answer = services.dial(alice, LONDON)
     Call.objects.filter(call_id=answer["call_id"]).update(
         created=datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)
@@ -202,7 +187,7 @@ def test_history_expires_stale_calls_too(alice, pbx, driver):
     assert services.history(alice)[0]["status"] == "unknown"
 
 
-def test_the_rate_limit_is_a_setting(alice, pbx, driver, settings):
+def test_the_rate_limit_is_a_setting(alice, recording_pbx, driver, settings):
     settings.ASTITRAY_RATE_LIMIT = 2
     services.dial(alice, "1002")
     services.dial(alice, "1003")
@@ -211,23 +196,23 @@ def test_the_rate_limit_is_a_setting(alice, pbx, driver, settings):
     assert len(driver.requests) == 2
 
 
-def test_a_rate_limit_of_zero_is_no_limit(alice, pbx, driver, settings):
+def test_a_rate_limit_of_zero_is_no_limit(alice, recording_pbx, driver, settings):
     settings.ASTITRAY_RATE_LIMIT = 0
     for n in range(15):
         services.dial(alice, f"10{n:02d}")
     assert len(driver.requests) == 15
 
 
-def test_the_rate_limit_is_per_user(alice, pbx, driver, settings):
+def test_the_rate_limit_is_per_user(alice, recording_pbx, driver, settings):
     settings.ASTITRAY_RATE_LIMIT = 1
     carol = get_user_model().objects.create_user("carol")
-    Extension.objects.create(user=carol, number="1003", channel="PJSIP/1003", pbx=pbx)
+    Extension.objects.create(user=carol, number="1003", channel="PJSIP/1003", pbx=recording_pbx)
     services.dial(alice, "1002")
     services.dial(carol, "1002")
     assert len(driver.requests) == 2
 
 
-def test_denied_attempts_do_not_count_towards_the_rate_limit(alice, pbx, driver, settings):
+def test_denied_attempts_do_not_count_towards_the_rate_limit(alice, recording_pbx, driver, settings):
     from dialer.models import NumberRule
 
     settings.ASTITRAY_RATE_LIMIT = 1
@@ -239,7 +224,7 @@ def test_denied_attempts_do_not_count_towards_the_rate_limit(alice, pbx, driver,
     assert Call.objects.filter(status="denied").count() == 3
 
 
-def test_the_guard_can_be_turned_off(alice, pbx, driver, settings):
+def test_the_guard_can_be_turned_off(alice, recording_pbx, driver, settings):
     settings.ASTITRAY_DIAL_GUARD_SECONDS = 0
     first = services.dial(alice, LONDON)
     second = services.dial(alice, LONDON)
@@ -247,7 +232,7 @@ def test_the_guard_can_be_turned_off(alice, pbx, driver, settings):
     assert len(driver.requests) == 2
 
 
-def test_a_failed_call_does_not_hold_the_number(alice, pbx, driver):
+def test_a_failed_call_does_not_hold_the_number(alice, recording_pbx, driver):
     driver.error = OriginateFailed()
     with pytest.raises(faults.PbxError):
         services.dial(alice, LONDON)
@@ -257,7 +242,7 @@ def test_a_failed_call_does_not_hold_the_number(alice, pbx, driver):
     assert len(driver.requests) == 2
 
 
-def test_a_double_click_of_a_denied_number_is_denied_again(alice, pbx, driver):
+def test_a_double_click_of_a_denied_number_is_denied_again(alice, recording_pbx, driver):
     from dialer.models import NumberRule
 
     NumberRule.objects.create(pattern="^0089", action="deny")
@@ -267,7 +252,7 @@ def test_a_double_click_of_a_denied_number_is_denied_again(alice, pbx, driver):
     assert driver.requests == []
 
 
-def test_the_callers_phone_shows_the_phonebook_name_of_the_number(alice, pbx, driver):
+def test_the_callers_phone_shows_the_phonebook_name_of_the_number(alice, recording_pbx, driver):
     add("Hélène Dupont", "0044 20 7946 0958")
     add("Reception", "1002")
     services.dial(alice, LONDON)
@@ -281,22 +266,24 @@ def test_the_callers_phone_shows_the_phonebook_name_of_the_number(alice, pbx, dr
     assert Call.objects.filter(number=LONDON_DIALED).get().caller_id == '"Hélène Dupont" <000442079460958>'
 
 
-def test_names_cannot_break_the_caller_id(alice, pbx, driver, settings):
+def test_names_cannot_break_the_caller_id(alice, recording_pbx, driver, settings):
     settings.ASTITRAY_CID_MAX_LENGTH = 30
     add('Bob "The Builder" <bob@example.org>\r\nAction: Command', "+44 20 7946 0958")
     services.dial(alice, LONDON)
     assert driver.requests[0].caller_id == "\"Bob 'The Builder' (bob@example\" <000442079460958>"
 
 
-def test_numbers_without_a_country_code_are_read_in_the_pbxs_country(alice, pbx, driver):
+def test_numbers_without_a_country_code_are_read_in_the_pbxs_country(alice, recording_pbx, driver):
     add("London office", "+44 20 7946 0958")
-    PbxServer.objects.filter(pk=pbx.pk).update(country="GB", outside_prefix="9")
+    PbxServer.objects.filter(pk=recording_pbx.pk).update(country="GB", outside_prefix="9")
     services.dial(alice, "020 7946 0958")
     assert driver.requests[0].caller_id == '"London office" <902079460958>'
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_outcome_after_the_database_went_away_reconnects_once(alice, pbx, driver, monkeypatch, caplog):
+def test_an_outcome_after_the_database_went_away_reconnects_once(
+    alice, recording_pbx, driver, monkeypatch, caplog
+):
     answer = services.dial(alice, LONDON)
     real = outcomes._record_outcome
     attempts: list[str] = []

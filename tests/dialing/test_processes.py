@@ -10,7 +10,7 @@ import pytest
 from bench.liveserver import LiveServer
 from tests.dialing.redis_server import RedisServer
 from tests.fake_asterisk import FakeAmi
-from tests.known_secrets import ALICE_LIVE_PASSWORD
+from tests.known_secrets import ALICE_LIVE_PASSWORD, AMI_SECRET
 
 PASSWORD = ALICE_LIVE_PASSWORD
 
@@ -21,11 +21,11 @@ user = get_user_model().objects.create_user("alice", password={PASSWORD!r})
 Extension.objects.create(user=user, number="1001", channel="PJSIP/1001")
 """
 
-AMI_PBX = """
+AMI_PBX = f"""
 from drivers.models import PbxServer
 PbxServer.objects.all().delete()
-PbxServer.objects.create(name="Asterisk", driver="asterisk_ami", host="127.0.0.1", port={port},
-                         username="astitray", secret="astitray-secret", context="outbound", is_default=True)
+PbxServer.objects.create(name="Asterisk", driver="asterisk_ami", host="127.0.0.1", port={{port}},
+                         username="astitray", secret={AMI_SECRET!r}, context="outbound", is_default=True)
 """
 
 

@@ -21,15 +21,18 @@ from django.contrib.auth import get_user_model
 from accounts.models import Extension
 from astitray.rpc import server
 from dialer.models import Call
-from drivers import services as driver_services
 from drivers.models import PbxServer
 from phonebook.models import Contact, PhoneNumber
 from tests.conftest import ALICE_PASSWORD
-from tests.dialing.drivers import TEST_DRIVERS, RecordingDriver
+from tests.dialing.drivers import TEST_DRIVERS, driver, recording_pbx
 from tests.phonebook.helpers import add
 from tests.rpc import RPC_URL, basic, jsonrpc_post, xmlrpc_post
 
-# The API's fault codes (API.md, "Faults"): the only ones a client may ever see.
+__all__ = ["driver", "recording_pbx"]  # shared fixtures
+
+# The API's fault codes (API.md, "Faults"): the only ones a client may ever see. Written out
+# here, not imported from astitray.faults: they are the contract the tests hold the server to
+# (test_the_servers_faults_are_the_apis checks that both lists agree).
 PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS, INTERNAL_ERROR = (
     -32700,
     -32600,
@@ -42,10 +45,13 @@ NO_EXTENSION = -32089
 INVALID_NUMBER = -32088
 NUMBER_NOT_ALLOWED = -32087
 RATE_LIMITED = -32086
+PBX_UNAVAILABLE = -32085
+PBX_ERROR = -32084
 NOT_FOUND = -32083
-API_FAULTS = {PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS, INTERNAL_ERROR}
-API_FAULTS |= {AUTHENTICATION_FAILED, NO_EXTENSION, INVALID_NUMBER, NUMBER_NOT_ALLOWED, RATE_LIMITED}
-API_FAULTS |= {-32085, -32084, NOT_FOUND}
+STANDARD_FAULTS = {PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS, INTERNAL_ERROR}
+ASTITRAY_FAULTS = {AUTHENTICATION_FAILED, NO_EXTENSION, INVALID_NUMBER, NUMBER_NOT_ALLOWED, RATE_LIMITED}
+ASTITRAY_FAULTS |= {PBX_UNAVAILABLE, PBX_ERROR, NOT_FOUND}
+API_FAULTS = STANDARD_FAULTS | ASTITRAY_FAULTS
 
 # What a fault or an error page must never show.
 LEAKS = (
@@ -73,21 +79,6 @@ def assert_clean_message(message: str) -> None:
 @pytest.fixture(autouse=True)
 def _test_drivers(settings):
     settings.ASTITRAY_DRIVERS = TEST_DRIVERS
-
-
-@pytest.fixture
-def recording_pbx(alice) -> PbxServer:
-    """Alice's phone is on a PBX whose driver records every originate."""
-    pbx = PbxServer.objects.create(name="Recording PBX", driver="recording", context="outbound")
-    Extension.objects.filter(user=alice).update(pbx=pbx)
-    return pbx
-
-
-@pytest.fixture
-def driver(recording_pbx) -> RecordingDriver:
-    driver = driver_services.get_driver(recording_pbx)
-    assert isinstance(driver, RecordingDriver)
-    return driver
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from django.urls import reverse
 from accounts.models import Extension
 from dialer.models import Call
 from drivers.models import PbxServer
-from tests.auth.conftest import PasswordFiles, bcrypt_hash, use_backends
+from tests.auth.conftest import PasswordFiles, bcrypt_hash, use_password_files
 from tests.conftest import ALICE_PASSWORD, BOB_PASSWORD
 from tests.hostile.conftest import (
     AUTHENTICATION_FAILED,
@@ -30,6 +30,7 @@ from tests.hostile.conftest import (
     JSON,
     NO_EXTENSION,
     NOT_FOUND,
+    PBX_UNAVAILABLE,
     PROCEDURES,
     PROTOCOLS,
     VALID,
@@ -285,7 +286,7 @@ def test_a_pbx_disabled_a_second_ago_rings_nothing(client, alice, driver, record
     call(client, XML, "dialer.dial", ["1002"], auth=ALICE)
     driver.requests.clear()
     PbxServer.objects.filter(pk=recording_pbx.pk).update(enabled=False)
-    call(client, XML, "dialer.dial", ["1003"], auth=ALICE).fault(-32085)
+    call(client, XML, "dialer.dial", ["1003"], auth=ALICE).fault(PBX_UNAVAILABLE)
     assert driver.requests == []
 
 
@@ -309,16 +310,15 @@ def test_a_password_changed_in_the_admin_ends_the_cached_credential_at_once(
     assert call(client, protocol, "accounts.whoami", auth=("alice", new)).result["username"] == "alice"
 
 
+OLD, NEW = HOSTILE_PASSWORDS["htpasswd-old"], HOSTILE_PASSWORDS["htpasswd-new"]
+
+
 @pytest.fixture
 def omar(tmp_path, settings) -> PasswordFiles:
     """Omar is in the htpasswd file (another source than Django's users), with phone 1010."""
-    files = PasswordFiles(tmp_path)
-    files.write({"omar": bcrypt_hash("omar-Old-1")})
+    files = use_password_files(tmp_path, settings)
+    files.write({"omar": bcrypt_hash(OLD)})
     files.write_extensions("omar:1010\n")
-    settings.ASTITRAY_HTPASSWD_FILE = str(files.passwords)
-    settings.ASTITRAY_HTPASSWD_EXTENSIONS_FILE = str(files.extensions)
-    settings.ASTITRAY_HTPASSWD_CHANNEL_TEMPLATE = "PJSIP/{extension}"
-    use_backends(settings, "htpasswd", "django")
     return files
 
 
@@ -328,40 +328,40 @@ def whoami_of(client, username: str, password: str) -> Answer:
 
 def test_a_password_changed_in_another_source_is_trusted_until_the_cache_window_ends(client, omar, settings):
     settings.ASTITRAY_AUTH_CACHE_SECONDS = 1
-    assert whoami_of(client, "omar", "omar-Old-1").result["extension"] == "1010"  # checked, then cached
-    omar.write({"omar": bcrypt_hash("omar-New-2")})
+    assert whoami_of(client, "omar", OLD).result["extension"] == "1010"  # checked, then cached
+    omar.write({"omar": bcrypt_hash(NEW)})
     # The cache does not ask the file again within the window: the old password still works ...
-    assert whoami_of(client, "omar", "omar-Old-1").result["username"] == "omar"
+    assert whoami_of(client, "omar", OLD).result["username"] == "omar"
     # ... the new one works at once (another cache key, checked against the file) ...
-    assert whoami_of(client, "omar", "omar-New-2").result["username"] == "omar"
+    assert whoami_of(client, "omar", NEW).result["username"] == "omar"
     time.sleep(1.1)
     # ... and once the window is over, the old one is refused.
-    whoami_of(client, "omar", "omar-Old-1").fault(AUTHENTICATION_FAILED)
-    assert whoami_of(client, "omar", "omar-New-2").result["username"] == "omar"
+    whoami_of(client, "omar", OLD).fault(AUTHENTICATION_FAILED)
+    assert whoami_of(client, "omar", NEW).result["username"] == "omar"
 
 
 def test_without_the_cache_a_changed_password_is_refused_at_once(client, omar, settings):
     settings.ASTITRAY_AUTH_CACHE_SECONDS = 0
-    assert whoami_of(client, "omar", "omar-Old-1").result["username"] == "omar"
-    omar.write({"omar": bcrypt_hash("omar-New-2")})
-    whoami_of(client, "omar", "omar-Old-1").fault(AUTHENTICATION_FAILED)
+    assert whoami_of(client, "omar", OLD).result["username"] == "omar"
+    omar.write({"omar": bcrypt_hash(NEW)})
+    whoami_of(client, "omar", OLD).fault(AUTHENTICATION_FAILED)
 
 
 def test_a_source_user_deactivated_in_django_is_refused_within_the_window(client, omar, settings):
     settings.ASTITRAY_AUTH_CACHE_SECONDS = 3600
-    assert whoami_of(client, "omar", "omar-Old-1").result["username"] == "omar"
+    assert whoami_of(client, "omar", OLD).result["username"] == "omar"
     get_user_model().objects.filter(username="omar").update(is_active=False)
-    whoami_of(client, "omar", "omar-Old-1").fault(AUTHENTICATION_FAILED)
+    whoami_of(client, "omar", OLD).fault(AUTHENTICATION_FAILED)
 
 
 def test_a_source_user_removed_from_the_file_keeps_the_window_too(client, omar, settings):
     """Documented: removing someone from the source ends their access when the cache window ends."""
     settings.ASTITRAY_AUTH_CACHE_SECONDS = 1
-    assert whoami_of(client, "omar", "omar-Old-1").result["username"] == "omar"
+    assert whoami_of(client, "omar", OLD).result["username"] == "omar"
     omar.write({})
-    assert whoami_of(client, "omar", "omar-Old-1").result["username"] == "omar"
+    assert whoami_of(client, "omar", OLD).result["username"] == "omar"
     time.sleep(1.1)
-    whoami_of(client, "omar", "omar-Old-1").fault(AUTHENTICATION_FAILED)
+    whoami_of(client, "omar", OLD).fault(AUTHENTICATION_FAILED)
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)

@@ -31,6 +31,7 @@ from dialer.models import Call, NumberRule, RewriteRule
 from drivers.models import PbxServer
 from phonebook.models import Contact, PhoneNumber
 from phonebook.text import fold, parse_query
+from tests.conftest import ALICE_PASSWORD
 from tests.hostile.conftest import INVALID_PARAMS, JSON, PARSE_ERROR, PROTOCOLS, XML, Answer, call, post
 from tests.known_secrets import HOSTILE_PASSWORDS
 from tests.rpc import basic
@@ -408,7 +409,7 @@ def test_search_injection_gets_a_clean_answer(client, alice, unchanged_phonebook
 def post_search(client, protocol: str, query: str) -> Answer:
     if protocol == XML:
         body = xmlrpc.client.dumps((query, 20), "phonebook.search").encode("utf-8", "surrogatepass")
-        return post(client, XML, body, basic("alice", "alice-Secret-1"))
+        return post(client, XML, body, basic("alice", ALICE_PASSWORD))
     return call(client, JSON, "phonebook.search", [query, 20])
 
 

@@ -8,6 +8,8 @@ secret) and fails the run, and that a clean run passes.
 from __future__ import annotations
 
 import base64
+import html
+import json
 import logging
 import os
 import subprocess
@@ -15,6 +17,7 @@ import sys
 import tempfile
 import textwrap
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 import pytest
 
@@ -50,6 +53,23 @@ def test_it_names_the_label_the_file_and_the_line(workdir):
         ("ALICE_PASSWORD", "server.log", 3)
     ]
     assert ALICE_PASSWORD not in str(leaks[0])
+
+
+def test_it_finds_a_secret_encoded_as_requests_and_bodies_carry_it(workdir):
+    password = "пароль-密码-🔑 & <x>"  # a password of each kind of character an encoder rewrites
+    for prefix in ("alice:", "bob:", "a:"):  # the three alignments of the password in the base64
+        basic_header = base64.b64encode(f"{prefix}{password}".encode()).decode()
+        (workdir / "server.log").write_text(
+            f"GET /x\nAuthorization: Basic {basic_header}\nPOST /rawman?secret={quote(password)}\n"
+            f"body Secret={quote_plus(password)}\n{json.dumps({'p': password})}\n"
+            f"<p>{html.escape(password)}</p>\n"
+        )
+        leaks = scan(log_files(workdir), {"PASSWORD": password})
+        assert {(leak.label.split(" ")[0], leak.line) for leak in leaks} == {
+            ("PASSWORD", line) for line in (2, 3, 4, 5, 6)
+        }, (prefix, leaks)
+        assert any("base64" in leak.label for leak in leaks)
+    assert scan(log_files(workdir), {"OTHER": "not-in-the-log"}) == []
 
 
 def test_the_registry_names_each_secret_once():

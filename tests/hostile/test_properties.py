@@ -43,6 +43,7 @@ from drivers.asterisk_ami import AsteriskAmiDriver
 from drivers.asterisk_ari import AsteriskAriDriver
 from drivers.base import DriverError, OriginateRequest, PbxConfig, UnsafeValue, is_safe_text
 from tests.fake_asterisk import FakeAmi
+from tests.hostile.conftest import INVALID_NUMBER
 from tests.known_secrets import AMI_SECRET
 
 EXPLORE = os.environ.get("ASTITRAY_HYPOTHESIS") == "explore"
@@ -62,7 +63,6 @@ def examples(count: int) -> settings:
 
 
 DIALABLE = re.compile(rf"\+?[0-9*#]{{1,{MAX_NUMBER_LENGTH}}}")
-INVALID_NUMBER = -32088
 
 # --- Dangerous alphabets ----------------------------------------------------------
 
@@ -508,10 +508,15 @@ class Recorder(requests.adapters.BaseAdapter):
 
 
 def ajam_answer(request: requests.PreparedRequest) -> tuple[int, str, bytes]:
-    params = dict(parse_qsl(str(request.body or "")))
-    if params.get("Action") == "Login":
-        return 200, "text/plain", b"Response: Success\r\nMessage: Authentication accepted\r\n\r\n"
-    return 200, "text/plain", b"Response: Error\r\nMessage: Originate failed\r\n\r\n"
+    """As Asterisk 22's /rawman answers (FINDINGS.txt): HTTP 200 always, the ActionID echoed second."""
+    params = dict(parse_qsl(str(request.body or ""), keep_blank_values=True))
+    answer = {
+        "Login": ("Success", "Authentication accepted"),
+        "Logoff": ("Goodbye", "Thanks for all the fish."),
+    }.get(params.get("Action", ""), ("Error", "Originate failed"))
+    echoed = f"ActionID: {params['ActionID']}\r\n" if "ActionID" in params else ""
+    body = f"Response: {answer[0]}\r\n{echoed}Message: {answer[1]}\r\n\r\n"
+    return 200, "text/plain", body.encode("utf-8", "surrogatepass")
 
 
 def http_config() -> PbxConfig:
@@ -526,57 +531,62 @@ def http_config() -> PbxConfig:
     )
 
 
+def send_over_http(
+    driver: AsteriskAjamDriver | AsteriskAriDriver,
+    answer: Any,
+    request: OriginateRequest,
+    tolerated: tuple[type[Exception], ...] = (),
+) -> list[requests.PreparedRequest] | None:
+    """What ``driver`` sent to place ``request``; None when it refused a value (then nothing was sent)."""
+    recorder = Recorder(answer)
+    driver.http.mount("http://", recorder)
+    try:
+        driver.originate(request)
+    except UnsafeValue:
+        assert not recorder.sent  # refused before logging in
+        return None
+    except tolerated:
+        pass  # the PBX refused the call: what was sent still counts
+    finally:
+        driver.close()
+    return recorder.sent
+
+
+def check_ajam_originate(request: OriginateRequest, sent: list[requests.PreparedRequest]) -> None:
+    (originate,) = [one for one in sent if "Action=Originate" in str(one.body or "")]
+    assert "?" not in (originate.url or "")  # nothing in the URL: the fields go in the body
+    fields = parse_qsl(str(originate.body or ""), keep_blank_values=True, strict_parsing=True)
+    assert fields[0] == ("Action", "Originate") and fields[-1][0] == "ActionID"
+    assert fields[1:-1] == originate_headers(request, "outbound")
+
+
+def ajam_sent(request: OriginateRequest) -> list[requests.PreparedRequest] | None:
+    driver = AsteriskAjamDriver(http_config())
+    return send_over_http(driver, ajam_answer, request, tolerated=(DriverError,))
+
+
 @examples(300)
 @given(fields=REQUESTS)
 def test_no_field_of_a_call_adds_a_parameter_to_an_ajam_request(fields):
     request = build(fields)
     if request is None:
         return
-    driver = AsteriskAjamDriver(http_config())
-    recorder = Recorder(ajam_answer)
-    driver.http.mount("http://", recorder)
-    try:
-        driver.originate(request)
-    except UnsafeValue:
-        event("refused by the driver")
-        assert not recorder.sent  # refused before logging in
-        return
-    except DriverError:
-        pass
-    finally:
-        driver.close()
-    event("sent")
-    (originate,) = [sent for sent in recorder.sent if "Action=Originate" in str(sent.body or "")]
-    assert "?" not in (originate.url or "")  # nothing in the URL: the fields go in the body
-    sent = parse_qsl(str(originate.body or ""), keep_blank_values=True, strict_parsing=True)
-    assert sent[0] == ("Action", "Originate") and sent[-1][0] == "ActionID"
-    assert sent[1:-1] == originate_headers(request, "outbound")
+    sent = ajam_sent(request)
+    event("refused by the driver" if sent is None else "sent")
+    if sent is not None:
+        check_ajam_originate(request, sent)
 
 
 def ari_answer(request: requests.PreparedRequest) -> tuple[int, str, bytes]:
     return 200, "application/json", b'{"id": "1700000000.1"}'
 
 
-@examples(300)
-@given(fields=REQUESTS)
-def test_no_field_of_a_call_adds_a_parameter_to_an_ari_request(fields):
-    request = build(fields)
-    if request is None:
-        return
-    driver = AsteriskAriDriver(http_config())
-    recorder = Recorder(ari_answer)
-    driver.http.mount("http://", recorder)
-    try:
-        driver.originate(request)
-    except UnsafeValue:
-        assert not recorder.sent
-        return
-    finally:
-        driver.close()
-    event("sent")
-    (sent,) = recorder.sent
-    assert sent.url == "http://127.0.0.1:8088/ari/channels"  # no field in the URL
-    body = json.loads(sent.body or b"")
+def check_ari_originate(
+    driver: AsteriskAriDriver, request: OriginateRequest, sent: list[requests.PreparedRequest]
+) -> None:
+    (one,) = sent
+    assert one.url == "http://127.0.0.1:8088/ari/channels"  # no field in the URL
+    body = json.loads(one.body or b"")
     assert body == driver.originate_body(request)
     assert set(body) <= {
         "endpoint",
@@ -589,6 +599,43 @@ def test_no_field_of_a_call_adds_a_parameter_to_an_ari_request(fields):
         "channelId",
     }
     assert body["extension"] == request.number and body["endpoint"] == request.channel
+
+
+@examples(300)
+@given(fields=REQUESTS)
+def test_no_field_of_a_call_adds_a_parameter_to_an_ari_request(fields):
+    request = build(fields)
+    if request is None:
+        return
+    driver = AsteriskAriDriver(http_config())
+    sent = send_over_http(driver, ari_answer, request)
+    event("refused by the driver" if sent is None else "sent")
+    if sent is not None:
+        check_ari_originate(driver, request, sent)
+
+
+# A form's or a JSON body's own characters are not refused (a caller ID holds '"' and '<'): they must
+# reach the wire, quoted, as one value. The properties above pass vacuously if every example is
+# refused; these examples must be sent.
+METACHARACTERS = ["1001&Action=Logoff", "1001=x", "%0D%0AApplication:%20System", '"Al" <1001>', "a+b;c\\d"]
+
+
+@pytest.mark.parametrize("value", METACHARACTERS)
+@pytest.mark.parametrize("field", [*TEXT_FIELDS, "variable value"])
+def test_form_and_json_metacharacters_are_sent_as_one_value(field, value):
+    fields: dict[str, Any] = dict(PLAIN_CALL)
+    if field == "variable value":
+        fields["variables"] = {"ASTITRAY_X": value}
+    else:
+        fields[field] = value
+    request = OriginateRequest(**fields)
+    sent = ajam_sent(request)
+    assert sent is not None, "refused: nothing reached the AJAM wire"
+    check_ajam_originate(request, sent)
+    driver = AsteriskAriDriver(http_config())
+    sent = send_over_http(driver, ari_answer, request)
+    assert sent is not None, "refused: nothing reached the ARI wire"
+    check_ari_originate(driver, request, sent)
 
 
 # --- Every dangerous character, in every field (not left to chance) ------------------------

@@ -22,12 +22,13 @@ from urllib.parse import urlsplit
 import pytest
 from axes.models import AccessAttempt
 
-from astitray.faults import AuthenticationFailed
+from astitray.faults import AstitrayFault, AuthenticationFailed
 from astitray.rpc import server
 from dialer.models import Call
 from tests.conftest import ALICE_PASSWORD
 from tests.hostile.conftest import (
     ARRAY,
+    ASTITRAY_FAULTS,
     AUTHENTICATION_FAILED,
     INTEGER,
     INVALID_NUMBER,
@@ -201,6 +202,11 @@ def json_nested(opening: str, closing: str, depth: int) -> str:
     return opening * depth + "1" + closing * depth
 
 
+def json_dial(params: str) -> str:
+    """A JSON-RPC request of dialer.dial whose params are the JSON text ``params``, as written."""
+    return '{"jsonrpc": "2.0", "id": 1, "method": "dialer.dial", "params": ' + params + "}"
+
+
 COMPACT = (",", ":")
 NESTING_CORPUS = [
     pytest.param(
@@ -217,33 +223,25 @@ NESTING_CORPUS = [
     ),
     pytest.param(
         JSON,
-        '{"jsonrpc": "2.0", "id": 1, "method": "dialer.dial", "params": ['
-        + json_nested("[", "]", 900)
-        + "]}",
+        json_dial("[" + json_nested("[", "]", 900) + "]"),
         INVALID_PARAMS,
         id="json-arrays-900-deep",
     ),
     pytest.param(
         JSON,
-        '{"jsonrpc": "2.0", "id": 1, "method": "dialer.dial", "params": ['
-        + json_nested('{"a": ', "}", 900)
-        + "]}",
+        json_dial("[" + json_nested('{"a": ', "}", 900) + "]"),
         INVALID_PARAMS,
         id="json-objects-900-deep",
     ),
     pytest.param(
         JSON,
-        '{"jsonrpc": "2.0", "id": 1, "method": "dialer.dial", "params": ['
-        + json_nested("[", "]", 50_000)
-        + "]}",
+        json_dial("[" + json_nested("[", "]", 50_000) + "]"),
         PARSE_ERROR,
         id="json-arrays-50000-deep",
     ),
     pytest.param(
         JSON,
-        '{"jsonrpc": "2.0", "id": 1, "method": "dialer.dial", "params": {"text": '
-        + json_nested('{"a": ', "}", 20_000)
-        + "}}",
+        json_dial('{"text": ' + json_nested('{"a": ', "}", 20_000) + "}"),
         PARSE_ERROR,
         id="json-objects-20000-deep",
     ),
@@ -802,3 +800,10 @@ def test_the_corpus_leaves_alice_able_to_dial(client, driver, unchanged):
         unchanged()
     Call.objects.all().delete()
     driver.requests.clear()
+
+
+def test_the_servers_faults_are_the_apis():
+    """The server's own fault classes are exactly API.md's codes (the answers are checked against those)."""
+    codes = [fault.code for fault in AstitrayFault.__subclasses__()]
+    assert len(codes) == len(set(codes)), codes
+    assert set(codes) == ASTITRAY_FAULTS
