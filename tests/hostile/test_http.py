@@ -34,6 +34,7 @@ from phonebook.text import fold, parse_query
 from tests.conftest import ALICE_PASSWORD
 from tests.hostile.conftest import INVALID_PARAMS, JSON, PARSE_ERROR, PROTOCOLS, XML, Answer, call, post
 from tests.known_secrets import HOSTILE_PASSWORDS
+from tests.phonebook.helpers import add
 from tests.rpc import basic
 
 pytestmark = pytest.mark.django_db
@@ -384,6 +385,13 @@ SEARCH_CORPUS = [
 ]
 
 
+@pytest.fixture
+def bystander(db) -> Contact:
+    """A second contact no query of the corpus names: a query that acted as a wildcard would list him."""
+    return add("Zoltán Kovács", "+36 1 234 5678", company="Other Kft")
+
+
+@pytest.mark.usefixtures("bystander")
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 @pytest.mark.parametrize("query", SEARCH_CORPUS, ids=lambda query: repr(query)[1:40])
 def test_search_injection_gets_a_clean_answer(client, alice, unchanged_phonebook, protocol, query):
