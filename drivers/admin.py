@@ -5,6 +5,8 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from drivers import registry, services
 from drivers.models import PbxServer
@@ -20,9 +22,12 @@ class PbxServerForm(forms.ModelForm):
         strip=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         validators=[validate_no_control_characters],
-        help_text="Leave empty to keep the current secret.",
+        label=_("Secret"),
+        help_text=_("Leave empty to keep the current secret."),
     )
-    clear_secret = forms.BooleanField(required=False, help_text="Remove the stored secret.")
+    clear_secret = forms.BooleanField(
+        label=_("Clear secret"), required=False, help_text=_("Remove the stored secret.")
+    )
 
     class Meta:
         model = PbxServer
@@ -33,7 +38,7 @@ class PbxServerForm(forms.ModelForm):
         names = registry.driver_paths(settings.ASTITRAY_DRIVERS)
         self.fields["driver"].choices = [(name, name) for name in sorted(names)]
         if self.instance.pk and self.instance.secret:
-            self.fields["secret"].help_text = "A secret is stored. Leave empty to keep it."
+            self.fields["secret"].help_text = _("A secret is stored. Leave empty to keep it.")
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -54,7 +59,7 @@ class PbxServerAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("name", "driver", "enabled", "is_default")}),
         (
-            "Connection",
+            _("Connection"),
             {
                 "fields": (
                     "host",
@@ -68,9 +73,9 @@ class PbxServerAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        ("Calls", {"fields": ("context", "ring_timeout_s")}),
+        (_("Calls"), {"fields": ("context", "ring_timeout_s")}),
         (
-            "Dial plan",
+            _("Dial plan"),
             {
                 "fields": (
                     "country",
@@ -83,12 +88,20 @@ class PbxServerAdmin(admin.ModelAdmin):
         ),
     )
 
-    @admin.action(description="Test connection")
+    @admin.action(description=_("Test connection"))
     def test_connection(self, request: HttpRequest, queryset: QuerySet[PbxServer]) -> None:
         for pbx in queryset:
             result = services.check_connection(pbx)
             level = messages.SUCCESS if result.ok else messages.ERROR
-            verdict = "OK" if result.ok else "problem"
+            verdict = gettext("OK") if result.ok else gettext("problem")
             self.message_user(
-                request, f"{pbx.name}: {verdict}. {result.headline()}. {result.summary()}", level
+                request,
+                gettext("%(pbx)s: %(verdict)s. %(headline)s. %(summary)s")
+                % {
+                    "pbx": pbx.name,
+                    "verdict": verdict,
+                    "headline": result.headline(),
+                    "summary": result.summary(),
+                },
+                level,
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.checks import Error, register
 
-from drivers import registry
+from drivers import registry, tls
 
 
 @register()
@@ -19,3 +19,19 @@ def check_extra_drivers(app_configs, **kwargs) -> list[Error]:
                 Error(str(exc), hint="Fix ASTITRAY_DRIVERS (name=dotted.path.Class).", id="drivers.E001")
             )
     return errors
+
+
+@register()
+def check_pbx_ca_file(app_configs, **kwargs) -> list[Error]:
+    """``ASTITRAY_PBX_CA_FILE``, when set, is a readable PEM file of certificates."""
+    try:
+        tls.check_ca_file(settings.ASTITRAY_PBX_CA_FILE)
+    except tls.CaFileUnusable as exc:
+        return [
+            Error(
+                f"ASTITRAY_PBX_CA_FILE: {exc}",
+                hint="Name the PEM file of the CA that signed the PBX's certificate, or leave it empty.",
+                id="drivers.E002",
+            )
+        ]
+    return []

@@ -11,13 +11,20 @@ import logging
 import uuid
 
 from drivers.base import CallStatus, CheckResult, Driver, OriginateRequest, OriginateResult
+from drivers.console_events import ConsoleEventStream
+from drivers.events import EventSource, EventStream
+from drivers.translation import gettext as _
 
 logger = logging.getLogger(__name__)
 
 
-class ConsoleDriver(Driver):
+class ConsoleDriver(EventSource, Driver):
     name = "console"
     label = "Console (log only, no PBX)"
+
+    def event_stream(self) -> EventStream:
+        """Simulated calls and phone states (``manage.py simulate_call``): drivers/console_events.py."""
+        return ConsoleEventStream(self.config)
 
     def originate(self, request: OriginateRequest) -> OriginateResult:
         reference = f"console-{uuid.uuid4()}"
@@ -38,9 +45,7 @@ class ConsoleDriver(Driver):
         return OriginateResult(reference=reference, status=CallStatus.ANSWERED, reason="console driver")
 
     def check(self) -> CheckResult:
-        return CheckResult(
-            reachable=True,
-            login_ok=True,
-            may_originate=True,
-            messages=("Console driver: calls are written to the server log; no PBX is contacted.",),
+        """Always fine: there is no PBX to reach."""
+        return CheckResult.logged_in(
+            True, _("Console driver: calls are written to the server log; no PBX is contacted.")
         )

@@ -9,9 +9,10 @@ from drivers.base import Driver
 
 BUILTIN_DRIVERS: dict[str, str] = {
     "console": "drivers.console.ConsoleDriver",
-    "asterisk_ami": "drivers.asterisk_ami.AsteriskAmiDriver",
-    "asterisk_ajam": "drivers.asterisk_ajam.AsteriskAjamDriver",
-    "asterisk_ari": "drivers.asterisk_ari.AsteriskAriDriver",
+    "asterisk_ami": "drivers.asterisk.ami.AsteriskAmiDriver",
+    "asterisk_ajam": "drivers.asterisk.ajam.AsteriskAjamDriver",
+    "asterisk_ari": "drivers.asterisk.ari.AsteriskAriDriver",
+    "freeswitch_esl": "drivers.freeswitch.esl.FreeSwitchEslDriver",
 }
 
 

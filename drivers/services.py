@@ -2,42 +2,37 @@
 
 Reusing the instance is what lets a driver keep a persistent, logged-in
 connection (AMI). An admin's edit of the PBX changes its config, and the
-next call builds a fresh driver (the old one is closed).
+next call builds a fresh driver (the old one is closed). The outcomes a
+driver reports are sent as the :data:`drivers.signals.call_outcome` signal.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from functools import partial
 
 from django.conf import settings
 
 from drivers import registry
-from drivers.base import CallStatus, CheckResult, Driver, DriverError, OutcomeCallback
+from drivers.base import CallStatus, CheckResult, Driver, DriverError
 from drivers.models import PbxServer
+from drivers.signals import call_outcome
 
 logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _drivers: dict[int, Driver] = {}
-_outcome_handler: OutcomeCallback | None = None
 
 
-def set_outcome_handler(handler: OutcomeCallback | None) -> None:
-    """Register who hears call outcomes (the dial service does, at start-up)."""
-    global _outcome_handler  # noqa: PLW0603  (one handler per process, set once at start-up)
-    _outcome_handler = handler
+def send_outcome(driver_class: type[Driver], reference: str, status: CallStatus, reason: str) -> None:
+    """Send :data:`~drivers.signals.call_outcome` for a driver of ``driver_class``; never raises.
 
-
-def _dispatch_outcome(reference: str, status: CallStatus, reason: str) -> None:
-    handler = _outcome_handler
-    if handler is None:
-        logger.info("call %s ended %s (%s); no outcome handler registered", reference, status, reason)
-        return
-    try:
-        handler(reference, status, reason)
-    except Exception:  # a driver's reader thread must survive a failing handler
-        logger.exception("outcome handler failed for call %s", reference)
+    A failing receiver is logged (by Django's ``send_robust``) and the others still run:
+    this runs in a driver's reader or polling thread, which must survive.
+    """
+    if not call_outcome.send_robust(driver_class, reference=reference, status=status, reason=reason):
+        logger.info("call %s ended %s (%s); no one receives call outcomes", reference, status, reason)
 
 
 def get_driver(pbx: PbxServer) -> Driver:
@@ -51,7 +46,7 @@ def get_driver(pbx: PbxServer) -> Driver:
         if current is not None and type(current).name == pbx.driver and current.config == config:
             return current
         cls = registry.load_driver_class(pbx.driver, settings.ASTITRAY_DRIVERS)
-        driver = cls(config, on_outcome=_dispatch_outcome)
+        driver = cls(config, on_outcome=partial(send_outcome, cls))
         _drivers[pbx.pk] = driver
     if current is not None:
         _close_quietly(current)
@@ -63,9 +58,9 @@ def check_connection(pbx: PbxServer) -> CheckResult:
     try:
         return get_driver(pbx).check()
     except registry.UnknownDriver:
-        return CheckResult(False, False, False, (f"No PBX driver named {pbx.driver!r} is installed.",))
+        return CheckResult.unreachable(f"No PBX driver named {pbx.driver!r} is installed.")
     except DriverError as exc:
-        return CheckResult(False, False, False, (str(exc),))
+        return CheckResult.unreachable(str(exc))
 
 
 def close_all() -> None:

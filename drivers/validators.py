@@ -1,7 +1,7 @@
 """Validators for what admins type into PBX and extension settings.
 
 Everything typed here ends up on the PBX's wire: a control character would
-let a value add headers to an AMI action (see ../shared/asterisk/FINDINGS.txt).
+let a value add headers to an AMI action (see testkit/fake_asterisk/recorded/FINDINGS.txt).
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ validate_dial_prefix = RegexValidator(
 )
 
 validate_channel = RegexValidator(
-    # TECH/resource: PJSIP/1001, SIP/alice, Local/1001@from-internal, IAX2/peer/1001
+    # TECH/resource: PJSIP/1001, SIP/alice, Local/1001@from-internal, IAX2/peer/1001, user/1001 (FreeSWITCH)
     r"^[A-Za-z][A-Za-z0-9_-]*/[^\s\x00-\x1f\x7f]+\Z",
-    "Enter a dial string such as PJSIP/1001, SIP/alice or Local/1001@from-internal (no spaces).",
+    "Enter a dial string such as PJSIP/1001, SIP/alice, Local/1001@from-internal or user/1001 (no spaces).",
 )
 
 

@@ -1,10 +1,10 @@
 """One AMI TCP session: its socket, its reader thread, the actions waiting on it.
 
 The reader thread reads whatever arrives, frames it into messages and
-routes them: an answer to the :class:`~drivers.ami.pending.PendingTable`
+routes them: an answer to the :class:`~drivers.asterisk.manager.actions.PendingTable`
 entry of its ActionID, an event to ``on_event``. When the connection ends
 (closed by the PBX, a failed read or write, or :meth:`Connection.close`)
-every waiting action fails with :class:`~drivers.ami.pending.ResponseLost`
+every waiting action fails with :class:`~drivers.base.AnswerLost`
 and ``on_close`` is called once.
 """
 
@@ -17,8 +17,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
-from drivers.ami.pending import ConnectionClosed, PendingTable, ResponseLost
-from drivers.ami.protocol import Framer, Message
+from drivers.asterisk.manager.actions import CONNECTION_LOST, PendingTable
+from drivers.asterisk.manager.protocol import Framer, Message
+from drivers.base import AnswerLost, RequestNotSent
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ class Connection:
         self.closed = threading.Event()
         self.close_reason = ""
         self.last_traffic = time.monotonic()
+        self._garbage_seen = False  # unreadable text is logged once per connection
         self._write_lock = threading.Lock()
         self._close_lock = threading.Lock()
         self._reader = threading.Thread(target=self._read_loop, name=f"ami-reader-{generation}", daemon=True)
@@ -65,16 +67,17 @@ class Connection:
     def send(self, data: bytes) -> None:
         """Write one whole action.
 
-        :raises ResponseLost: the write failed; part of it may have reached the PBX.
+        :raises RequestNotSent: the connection was already closed: nothing was sent.
+        :raises AnswerLost: the write failed; part of it may have reached the PBX.
         """
         with self._write_lock:
             if not self.alive:
-                raise ConnectionClosed()
+                raise RequestNotSent(CONNECTION_LOST)
             try:
                 self.sock.sendall(data)
             except OSError as exc:
                 self.close(f"write failed: {exc}")
-                raise ResponseLost("the connection to the PBX was lost") from exc
+                raise AnswerLost(CONNECTION_LOST) from exc
         self.last_traffic = time.monotonic()
 
     def close(self, reason: str) -> None:
@@ -87,7 +90,7 @@ class Connection:
         with contextlib.suppress(OSError):  # already gone
             self.sock.shutdown(socket.SHUT_RDWR)
         self.sock.close()
-        self.pending.fail_all(ResponseLost("the connection to the PBX was lost"))
+        self.pending.fail_all(AnswerLost(CONNECTION_LOST))
         self.on_close(self, reason)
 
     def _read_loop(self) -> None:
@@ -118,3 +121,6 @@ class Connection:
                 logger.debug("AMI %s: an answer no one waits for: %s", self.where, message)
         elif message.is_event:
             self.on_event(message, self.generation)
+        elif not self._garbage_seen:
+            self._garbage_seen = True
+            logger.warning("AMI %s: unreadable text from the PBX ignored", self.where)

@@ -3,7 +3,9 @@
 Several threads share one AMI connection: each sends an action with a
 unique ActionID and waits on its own :class:`Pending` entry; the reader
 thread resolves the entry whose ActionID the answer carries. A lost
-connection fails every entry at once.
+connection fails every entry at once (:class:`~drivers.base.AnswerLost`),
+and every later :meth:`PendingTable.add` (:class:`~drivers.base.RequestNotSent`:
+nothing was sent, so a new connection may send it).
 """
 
 from __future__ import annotations
@@ -15,22 +17,12 @@ import secrets
 import threading
 from collections.abc import Callable
 
-from drivers.ami.protocol import Message
-from drivers.base import DriverError, PbxUnavailable
+from drivers.asterisk.manager.protocol import Message
+from drivers.base import AnswerLost, DriverError, RequestNotSent
 
 logger = logging.getLogger(__name__)
 
-
-class ResponseLost(PbxUnavailable):
-    """The action was (perhaps) sent, but its answer never came: connection lost or timed out."""
-
-    default_message = "the PBX did not answer"
-
-
-class ConnectionClosed(PbxUnavailable):
-    """The connection was gone before the action was sent: nothing reached the PBX."""
-
-    default_message = "the connection to the PBX was lost"
+CONNECTION_LOST = "the connection to the PBX was lost"
 
 
 class ActionIds:
@@ -71,11 +63,11 @@ class Pending:
     def wait(self, timeout: float) -> Message:
         """The answer.
 
-        :raises ResponseLost: no answer within ``timeout`` seconds, or the
+        :raises AnswerLost: no answer within ``timeout`` seconds, or the
             connection was lost first (the error it was failed with).
         """
         if not self._done.wait(max(timeout, 0.0)):
-            raise ResponseLost("the PBX did not answer in time")
+            raise AnswerLost("the PBX did not answer in time")
         if self._error is not None:
             raise self._error
         assert self._message is not None
@@ -98,11 +90,11 @@ class PendingTable:
         """A new entry for ``action_id``.
 
         :raises ValueError: that ActionID is already waiting (ActionIDs must be unique).
-        :raises ConnectionClosed: the table was closed (the connection is gone): nothing was sent.
+        :raises RequestNotSent: the table was closed (the connection is gone): nothing was sent.
         """
         with self._lock:
             if self._closed:
-                raise ConnectionClosed()
+                raise RequestNotSent(CONNECTION_LOST)
             if action_id in self._entries:
                 raise ValueError("this ActionID is already waiting for an answer")
             entry = self._entries[action_id] = Pending(action_id, on_reply)

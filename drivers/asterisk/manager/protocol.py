@@ -1,6 +1,6 @@
 """AMI framing, parsing and encoding: bytes in, messages out; actions in, bytes out.
 
-What the wire looks like (``../shared/asterisk/FINDINGS.txt``): on connect
+What the wire looks like (``testkit/fake_asterisk/recorded/FINDINGS.txt``): on connect
 the server sends one banner line (``Asterisk Call Manager/11.0.0``; other
 PBXes send other names: it is kept, never matched). Then messages: lines
 ``Key: value`` ending ``\\r\\n``, a message ending with an empty line. A
@@ -24,8 +24,11 @@ from drivers.base import UnsafeValue, ensure_safe
 
 # Header names we send: letters, digits, '-' and '_' (Asterisk's own names are all of this form).
 _KEY_RE = re.compile(r"[A-Za-z0-9_-]+\Z")
-# Headers whose value is never logged.
-SECRET_KEYS = frozenset({"secret", "key"})
+# Headers whose value is never logged: our login's, and a phone's credentials should any answer carry
+# them (PJSIPShowEndpoint's AuthDetail lists the phone's password in clear; Astitray never asks for it).
+SECRET_KEYS = frozenset(
+    {"secret", "key", "password", "passworddigest", "md5cred", "oauthsecret", "refreshtoken"}
+)
 MASK = "********"
 
 Header = tuple[str, str]

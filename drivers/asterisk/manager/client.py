@@ -3,7 +3,7 @@
 :class:`AmiClient` opens its connection on first use (connect, read the
 banner, log in: MD5 challenge or plaintext), then keeps it: a reader thread
 routes each answer to the thread waiting for its ActionID
-(:class:`~drivers.ami.pending.PendingTable`) and every event to
+(:class:`~drivers.asterisk.manager.actions.PendingTable`) and every event to
 ``on_event``; a monitor thread pings the PBX when the line has been quiet
 and calls ``on_tick`` about once a second. A lost connection fails the
 actions still waiting and calls ``on_disconnect``; the next action connects
@@ -25,10 +25,12 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from drivers.ami.connection import Connection, EventHook
-from drivers.ami.pending import ActionIds, ConnectionClosed, ReplyHook, ResponseLost
-from drivers.ami.protocol import Framer, Header, Message, check_headers, describe, encode_action
-from drivers.base import DriverError, PbxAuthFailed, PbxUnavailable
+from drivers import tls
+from drivers.asterisk.manager.actions import ActionIds, ReplyHook
+from drivers.asterisk.manager.connection import Connection, EventHook
+from drivers.asterisk.manager.protocol import Framer, Header, Message, check_headers, describe, encode_action
+from drivers.base import AnswerLost, DriverError, PbxAuthFailed, PbxUnavailable, RequestNotSent
+from drivers.translation import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +47,7 @@ class AmiSettings:
     username: str
     secret: str = field(repr=False)
     use_tls: bool = False
+    ca_file: str = ""  # drivers/tls.py: "" is the system's trust store
     timeout_s: float = 5.0
     # "md5" (challenge; the secret never crosses the wire), "plain", or "auto":
     # MD5 when the PBX offers it, plaintext otherwise.
@@ -129,7 +132,7 @@ class AmiClient:
 
         :raises UnsafeValue: a header holds a control character: nothing was sent.
         :raises PbxUnavailable, PbxAuthFailed: no logged-in connection: nothing was sent.
-        :raises ResponseLost: sent (perhaps), but no answer came; the connection is closed.
+        :raises AnswerLost: sent (perhaps), but no answer came; the connection is closed.
         """
         headers = list(headers)
         deadline = deadline if deadline is not None else time.monotonic() + self.settings.timeout_s
@@ -139,7 +142,7 @@ class AmiClient:
             hook = _bind_generation(on_reply, conn.generation) if on_reply is not None else None
             try:
                 return self._request(conn, action, headers, action_id, deadline=deadline, on_reply=hook)
-            except ConnectionClosed:
+            except RequestNotSent:
                 # Dropped before our bytes left: nothing reached the PBX, so one new connection is safe.
                 if attempt == 2:
                     raise
@@ -175,14 +178,16 @@ class AmiClient:
         # The login's values go on the wire too: refuse a control character before connecting.
         check_headers([("Username", s.username), ("Secret", s.secret), ("Events", s.events)])
         if not self._connect_lock.acquire(timeout=max(deadline - time.monotonic(), 0.0)):
-            raise PbxUnavailable("the PBX did not answer in time")
+            raise PbxUnavailable(_("the PBX did not answer in time"))
         try:
             conn = self._conn
             if conn is not None and conn.alive:
                 return conn
             wait = self._retry_at - time.monotonic()
             if wait > 0:
-                raise PbxUnavailable(f"the PBX cannot be reached (next attempt in {wait:.0f} s)")
+                raise PbxUnavailable(
+                    _("the PBX cannot be reached (next attempt in %(seconds).0f s)") % {"seconds": wait}
+                )
             try:
                 conn = self._open(deadline)
             except DriverError:
@@ -208,16 +213,16 @@ class AmiClient:
                 sock.settimeout(_remaining(deadline))
                 data = sock.recv(4096)
                 if not data:
-                    raise PbxUnavailable("the PBX closed the connection at once")
+                    raise PbxUnavailable(_("the PBX closed the connection at once"))
                 early += framer.feed(data)
         except (TimeoutError, PbxUnavailable) as exc:
             sock.close()
             logger.warning("AMI %s: no banner: %s", s.where, exc or "timed out")
-            raise PbxUnavailable("the PBX accepted the connection but did not answer") from exc
+            raise PbxUnavailable(_("the PBX accepted the connection but did not answer")) from exc
         except OSError as exc:
             sock.close()
             logger.warning("AMI %s: reading the banner failed: %s", s.where, exc)
-            raise PbxUnavailable("the connection to the PBX failed") from exc
+            raise PbxUnavailable(_("the connection to the PBX failed")) from exc
         # The reader thread reads in short slices so that a closed connection is noticed.
         sock.settimeout(max(min(s.timeout_s, 1.0), 0.1))
         self._generation += 1
@@ -234,9 +239,9 @@ class AmiClient:
         conn.start(early)
         try:
             self._login(conn, deadline)
-        except ResponseLost as exc:
+        except AnswerLost as exc:
             conn.close("no answer to the login")
-            raise PbxUnavailable("the PBX did not answer the login in time") from exc
+            raise PbxUnavailable(_("the PBX did not answer the login in time")) from exc
         except DriverError:
             conn.close("login failed")
             raise
@@ -249,22 +254,27 @@ class AmiClient:
             sock = socket.create_connection((s.host, s.port), timeout=_remaining(deadline))
         except ConnectionRefusedError as exc:
             logger.warning("AMI %s: connection refused", s.where)
-            raise PbxUnavailable("the PBX refused the connection") from exc
+            raise PbxUnavailable(_("the PBX refused the connection")) from exc
         except TimeoutError as exc:
             logger.warning("AMI %s: connection timed out", s.where)
-            raise PbxUnavailable("the PBX did not answer in time") from exc
+            raise PbxUnavailable(_("the PBX did not answer in time")) from exc
         except OSError as exc:
             logger.warning("AMI %s: cannot connect: %s", s.where, exc)
-            raise PbxUnavailable("the PBX cannot be reached") from exc
+            raise PbxUnavailable(_("the PBX cannot be reached")) from exc
         if not s.use_tls:
             return sock
         try:
+            context = tls.client_context(s.ca_file)
+        except tls.CaFileUnusable:
+            sock.close()
+            raise
+        try:
             sock.settimeout(_remaining(deadline))
-            return ssl.create_default_context().wrap_socket(sock, server_hostname=s.host)
+            return context.wrap_socket(sock, server_hostname=s.host)
         except (OSError, ssl.SSLError) as exc:
             sock.close()
             logger.warning("AMI %s: TLS handshake failed: %s", s.where, exc)
-            raise PbxUnavailable("the TLS connection to the PBX failed") from exc
+            raise PbxUnavailable(tls.failure(exc)) from exc
 
     def _login(self, conn: Connection, deadline: float) -> None:
         s = self.settings
@@ -312,16 +322,16 @@ class AmiClient:
         try:
             conn.send(data)
             return entry.wait(deadline - time.monotonic())
-        except ConnectionClosed:
+        except RequestNotSent:
             conn.pending.discard(action_id)
             raise
-        except ResponseLost as exc:
+        except AnswerLost as exc:
             conn.pending.discard(action_id)
             if conn.alive:
                 # A healthy AMI answers in milliseconds: a silent one is stuck; start afresh next time.
                 logger.warning("AMI %s: no answer to %s in time", self.settings.where, action)
                 conn.close(f"no answer to {action}")
-            raise ResponseLost(str(exc)) from exc
+            raise AnswerLost(str(exc)) from exc
 
     # --- events, disconnections, keep-alive ---------------------------------------
 
@@ -379,5 +389,5 @@ def _bind_generation(hook: AnswerHook, generation: int) -> ReplyHook:
 def _remaining(deadline: float) -> float:
     remaining = deadline - time.monotonic()
     if remaining <= 0:
-        raise PbxUnavailable("the PBX did not answer in time")
+        raise PbxUnavailable(_("the PBX did not answer in time"))
     return remaining
