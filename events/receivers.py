@@ -1,0 +1,31 @@
+"""What events hears from the other apps: an outgoing call's new status becomes a ``call`` event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dialer.models import Call, CallDirection
+from events.models import EventType
+from events.publish import event_payload, publish
+
+# The dispatch_uid of on_call_status_changed on dialer.signals.call_status_changed.
+CALL_EVENTS_RECEIVER = "events.receivers.on_call_status_changed"
+
+
+def on_call_status_changed(sender: object, *, pk: int, status: str, reason: str, **kwargs: Any) -> None:
+    """Tell the caller that their outgoing call ``pk`` is now ``status`` (an event of type ``call``)."""
+    row = (
+        Call.objects.filter(pk=pk, direction=CallDirection.OUT, user__isnull=False)
+        .values("user_id", "call_id", "number", "name")
+        .first()
+    )
+    if row is None:
+        return
+    payload = event_payload(
+        EventType.CALL,
+        call_id=str(row["call_id"]),
+        number=row["number"],
+        name=row["name"],
+        status=status,
+    )
+    publish(row["user_id"], EventType.CALL, payload)
