@@ -21,11 +21,16 @@ from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from accounts.lockout import REFUSED_BY_LOCKOUT, client_address
+from accounts.lockout import REFUSED_BY_LOCKOUT, client_address, is_rpc
+from monitoring import metrics
 
 logger = logging.getLogger(__name__)
 
 _TRACE = "_astitray_auth_trace"
+# The "backend" of failures the lockout refused before any source was asked (astitray_auth_failures).
+LOCKOUT = "lockout"
+# The "backend" of a refused API token (accounts.tokens): no source is asked for a token.
+TOKEN = "token"  # noqa: S105 (a name, not a secret)
 _USERNAME_LIMIT = 150
 
 
@@ -60,6 +65,13 @@ def _address(request: HttpRequest | None) -> str:
     return (client_address(request) if request is not None else None) or "-"
 
 
+def _via(request: HttpRequest | None) -> str:
+    """``rpc`` for an API request, ``admin`` for anything else (the admin's login form)."""
+    if request is not None and is_rpc(request):
+        return "rpc"
+    return "admin"
+
+
 def _configured_backends() -> list[str]:
     names = list(settings.ASTITRAY_AUTH_BACKENDS)
     return [*names, "django"] if "django" not in names else names
@@ -69,6 +81,7 @@ def _configured_backends() -> list[str]:
 def log_failure(sender: object, credentials: dict, request: HttpRequest | None = None, **kwargs: Any) -> None:
     username = credentials.get("username", "")
     if request is not None and getattr(request, REFUSED_BY_LOCKOUT, False):
+        metrics.count_auth_failure([LOCKOUT])
         logger.warning(
             "login refused: user=%s address=%s locked out (no backend asked)",
             _user(username),
@@ -76,7 +89,12 @@ def log_failure(sender: object, credentials: dict, request: HttpRequest | None =
         )
         return
     said = reasons(request)
-    summary = "; ".join(f"{name}: {said.get(name, 'refused')}" for name in _configured_backends())
+    if TOKEN in said:
+        metrics.count_auth_failure([TOKEN])
+        summary = f"{TOKEN}: {said[TOKEN]}"
+    else:
+        metrics.count_auth_failure(_configured_backends())
+        summary = "; ".join(f"{name}: {said.get(name, 'refused')}" for name in _configured_backends())
     logger.warning(
         "login failed: user=%s address=%s backends=%s", _user(username), _address(request), summary
     )
@@ -86,6 +104,9 @@ def log_failure(sender: object, credentials: dict, request: HttpRequest | None =
 def log_lockout(
     sender: object, request: HttpRequest | None = None, username: Any = None, **kwargs: Any
 ) -> None:
+    if not (request is not None and getattr(request, REFUSED_BY_LOCKOUT, False)):
+        # axes says it again for each attempt while locked out: only the start is a new lockout.
+        metrics.count_lockout(_via(request))
     logger.warning(
         "lockout: user=%s address=%s after %d failed logins (for %d minutes)",
         _user(username or ""),
@@ -97,6 +118,7 @@ def log_lockout(
 
 def log_locked_out_cached(request: HttpRequest, username: str) -> None:
     """A cached credential refused because its user or address is locked out."""
+    metrics.count_auth_failure([LOCKOUT])
     logger.warning("login refused: user=%s address=%s locked out", _user(username), _address(request))
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Extension
 
-SOURCE_HELP = (
+SOURCE_HELP = _(
     "Where this phone came from. An Extension from LDAP, the password file or the SQL table follows its "
     "source at each login; once an admin changes it here, it becomes manual and no source changes it again "
     "(delete it to hand it back to the source at the next login)."

@@ -70,5 +70,5 @@ def check_login(username: str, password: str) -> LoginCheck:
         break
     if settings.AXES_ENABLED:
         result.recent_failures = lockout.recent_failures(username)
-        result.locked_out = result.recent_failures >= settings.AXES_FAILURE_LIMIT
+        result.locked_out = lockout.username_locked_out(username)
     return result

@@ -7,9 +7,11 @@ would make the API slow, so a successful check is remembered for
 every process shares it). The cache key is a keyed hash of the credentials,
 never the password; the value is the user id plus a fingerprint of the user's
 local password hash, so that changing a Django password ends the cached
-credential at once. The user row is read on every call, so an inactive or
-deleted user is refused even while cached. A lockout (``accounts.lockout``)
-is checked on every call too, cached or not.
+credential at once. The user is checked on every call (``accounts.callers``:
+from the shared cache, which every change of the user ends), so an inactive
+or deleted user is refused even while cached. A lockout
+(``accounts.lockout``) is checked on every call too, cached or not.
+``Authorization: Bearer`` API tokens are checked by :mod:`accounts.tokens` instead.
 """
 
 from __future__ import annotations
@@ -20,13 +22,13 @@ import logging
 import re
 
 from django.conf import settings
-from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth import authenticate
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 
-from accounts import audit, lockout
+from accounts import audit, callers, lockout, tokens
 
 logger = logging.getLogger(__name__)
 
@@ -66,24 +68,20 @@ def _cache_key(username: str, password: str) -> str:
     return _CACHE_PREFIX + digest
 
 
-def _fingerprint(user: AbstractBaseUser) -> str:
-    return salted_hmac("astitray.rpc-auth.pw", user.password or "", algorithm="sha256").hexdigest()[:16]
-
-
-def _from_cache(key: str) -> AbstractBaseUser | None:
-    entry = cache.get(key)
+def _from_cache(key: str, entry: tuple | None) -> AbstractBaseUser | None:
+    """The user of the cached credential ``entry`` (what the cache held under ``key``), if still valid."""
     if not entry:
         return None
     user_id, fingerprint = entry
-    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
-    if user is None or _fingerprint(user) != fingerprint:
+    user = callers.active_user(user_id)
+    if user is None or callers.password_fingerprint(user) != fingerprint:
         cache.delete(key)
         return None
     return user
 
 
 def rpc_user(request: HttpRequest) -> AbstractBaseUser | None:
-    """The active user named by the request's Basic credentials, or None.
+    """The active user named by the request's Basic credentials or API token, or None.
 
     This is the auth predicate of every procedure that needs a caller.
     """
@@ -97,6 +95,9 @@ def rpc_user(request: HttpRequest) -> AbstractBaseUser | None:
 
 
 def _authenticate(request: HttpRequest) -> AbstractBaseUser | None:
+    token = tokens.bearer_token(request)
+    if token is not None:
+        return tokens.authenticate(request, token)
     credentials = basic_credentials(request)
     if credentials is None:
         return None
@@ -104,11 +105,13 @@ def _authenticate(request: HttpRequest) -> AbstractBaseUser | None:
     ttl = settings.ASTITRAY_AUTH_CACHE_SECONDS
     key = _cache_key(username, password)
     if ttl:
-        user = _from_cache(key)
+        # The cached credential and the lockout's marks of recent failures: one round trip.
+        found = cache.get_many([key, *lockout.mark_keys(request, username)])
+        user = _from_cache(key, found.get(key))
         if user is not None:
             # Without this, a locked-out guesser would still be let in by the
             # cache as soon as they tried the right password.
-            if lockout.is_locked_out(request, username):
+            if lockout.is_locked_out(request, username, marks=found):
                 audit.log_locked_out_cached(request, username)
                 return None
             return user
@@ -118,5 +121,5 @@ def _authenticate(request: HttpRequest) -> AbstractBaseUser | None:
         return None
     audit.log_success(request, user)
     if ttl:
-        cache.set(key, (user.pk, _fingerprint(user)), timeout=ttl)
+        cache.set(key, (user.pk, callers.password_fingerprint(user)), timeout=ttl)
     return user

@@ -12,13 +12,10 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 from accounts import audit
+from accounts.errors import Refused
 from accounts.provisioning import Identity, provision_user
 
 logger = logging.getLogger(__name__)
-
-
-class Refused(Exception):
-    """A source refuses a login; the message (never a secret) goes to the audit log."""
 
 
 def is_local_account(username: str, case_insensitive: bool = False) -> bool:

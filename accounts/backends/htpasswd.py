@@ -25,7 +25,8 @@ from django.http import HttpRequest
 from passlib.apache import HtpasswdFile
 
 from accounts.backends import hashes
-from accounts.backends.base import ExternalBackend, Refused, check_username
+from accounts.backends.base import ExternalBackend, check_username
+from accounts.errors import Refused
 from accounts.provisioning import Identity, Phone, fixed_phone, phone_from_values
 
 logger = logging.getLogger(__name__)
@@ -147,3 +148,8 @@ class HtpasswdBackend(ExternalBackend):
         return phone_from_values(
             [number], "", settings.ASTITRAY_HTPASSWD_CHANNEL_TEMPLATE, username, "extensions file"
         )
+
+
+def knows(username: str) -> bool:
+    """Whether the password file has a line for ``username`` (API tokens: :mod:`accounts.sources`)."""
+    return username in _read(settings.ASTITRAY_HTPASSWD_FILE, parse_passwords, "password file")

@@ -1,7 +1,8 @@
 """Logins from an LDAP directory (django-auth-ldap), the phone taken from the person's entry.
 
 django-auth-ldap does the LDAP part, configured with its own ``AUTH_LDAP_*``
-settings (read from the environment in ``astitray/settings.py``): direct bind
+settings (read from the environment in ``astitray/settings.py``; its objects
+built by :mod:`accounts.backends.ldap_config`): direct bind
 with a DN template or search-then-bind, StartTLS or ``ldaps://``, flags from
 group membership. On top of it, at every login that reaches the directory:
 
@@ -29,6 +30,7 @@ from django.http import HttpRequest
 from django_auth_ldap.backend import LDAPBackend, ldap_error
 
 from accounts import audit
+from accounts.backends import ldap_config
 from accounts.backends.base import is_local_account
 from accounts.models import Extension
 from accounts.provisioning import phone_from_values, sync_extension
@@ -42,6 +44,11 @@ class LdapBackend(LDAPBackend):
     """django-auth-ldap's backend, plus the phone from the directory."""
 
     name = "ldap"
+
+    @property
+    def default_settings(self) -> dict[str, Any]:
+        """The searches, group type and connection options, built from the plain settings."""
+        return ldap_config.default_settings()
 
     def authenticate(
         self,
@@ -68,7 +75,7 @@ class LdapBackend(LDAPBackend):
 
     def sync_phone(self, user: Any) -> Extension | None:
         """The user's Extension from their entry's phone attribute (nothing if no attribute is set)."""
-        attribute = settings.ASTITRAY_LDAP_EXTENSION_ATTR
+        attribute = ldap_config.extension_attribute()
         if not attribute:
             return None
         attrs = user.ldap_user.attrs or {}

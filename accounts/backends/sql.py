@@ -1,4 +1,4 @@
-"""Logins from an existing user table in another database (PostgreSQL, MySQL/MariaDB; SQLite for trials).
+"""Logins from an existing user table in another database (any database Django speaks).
 
 ``ASTITRAY_AUTH_SQL_QUERY`` is run with the login as its one bound parameter
 (``%s``): the login is never formatted into the SQL text, so a login such as
@@ -11,149 +11,47 @@
   leaves extensions alone, an empty value removes the one the table gave;
 - ``full_name`` or ``first_name``/``last_name``, and ``email``.
 
-Each thread keeps its own connection (autocommit: every query sees the table
-as it is now) and opens it again once if the server dropped it.
+The database is reached through Django's own backends (:mod:`externaldb`):
+PostgreSQL, MySQL/MariaDB, an SQLite file, Oracle or SQL Server. Each thread
+keeps its own read-only connection (autocommit: every query sees the table
+as it is now), checked before each login and opened again if the server
+dropped it.
 """
 
 from __future__ import annotations
 
 import logging
-import sqlite3
-import threading
-from contextlib import closing
 from typing import Any
-from urllib.parse import quote
 
-import dj_database_url
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import Error as DatabaseError
 from django.http import HttpRequest
 
+import externaldb
 from accounts.backends import hashes
-from accounts.backends.base import ExternalBackend, Refused, check_username
-from accounts.backends.sql_settings import url_kind
+from accounts.backends.base import ExternalBackend, check_username
+from accounts.errors import Refused
 from accounts.provisioning import Identity, Phone, fixed_phone, phone_from_values, split_full_name
 
 logger = logging.getLogger(__name__)
 
 
-class TableUnavailable(Exception):
-    """The database of the user table cannot be reached or the query fails."""
+def rows(query: str, login: str, limit: int = 2) -> list[dict[str, Any]]:
+    """At most ``limit`` rows of ``query`` run on the user table with ``login`` as its bound parameter.
 
+    Each row is a dict keyed by the lowercase column names.
 
-class ExternalTable:
-    """Connections to the database of ``ASTITRAY_AUTH_SQL_URL``, one per thread."""
-
-    def __init__(self, url: str, timeout: int) -> None:
-        self.kind = url_kind(url)
-        self.url = url
-        self.timeout = timeout
-        self._local = threading.local()
-
-    def _connect(self) -> Any:
-        config = dj_database_url.parse(self.url)
-        if self.kind == "sqlite":
-            # Read-only: the table is only ever read.
-            return sqlite3.connect(
-                f"file:{quote(str(config['NAME']))}?mode=ro",
-                uri=True,
-                timeout=self.timeout,
-                check_same_thread=False,
-            )
-        options = dict(config.get("OPTIONS") or {})
-        if self.kind == "postgresql":
-            import psycopg
-
-            options.setdefault("options", f"-c statement_timeout={self.timeout * 1000}")
-            return psycopg.connect(
-                host=config.get("HOST") or None,
-                port=config.get("PORT") or None,
-                dbname=config.get("NAME") or None,
-                user=config.get("USER") or None,
-                password=config.get("PASSWORD") or None,
-                connect_timeout=self.timeout,
-                autocommit=True,
-                **options,
-            )
-        import MySQLdb
-
-        options.setdefault("charset", "utf8mb4")
-        connect_args = {
-            "host": config.get("HOST") or "localhost",
-            "user": config.get("USER") or "",
-            "password": config.get("PASSWORD") or "",
-            "database": config.get("NAME") or "",
-            "connect_timeout": self.timeout,
-            "read_timeout": self.timeout,
-            "autocommit": True,
-            **options,
-        }
-        if config.get("PORT"):
-            connect_args["port"] = int(config["PORT"])
-        return MySQLdb.connect(**connect_args)
-
-    def _errors(self) -> tuple[type[Exception], tuple[type[Exception], ...]]:
-        """(any error of the driver, the errors after which a new connection may help)."""
-        if self.kind == "sqlite":
-            return sqlite3.Error, (sqlite3.OperationalError,)
-        if self.kind == "postgresql":
-            import psycopg
-
-            return psycopg.Error, (psycopg.OperationalError, psycopg.InterfaceError)
-        import MySQLdb
-
-        return MySQLdb.Error, (MySQLdb.OperationalError, MySQLdb.InterfaceError)
-
-    def _sql(self, query: str) -> str:
-        # psycopg and MySQLdb take %s; sqlite3 takes ? (and a literal % is written once).
-        return query.replace("%%", "%").replace("%s", "?") if self.kind == "sqlite" else query
-
-    def rows(self, query: str, login: str, limit: int = 2) -> list[dict[str, Any]]:
-        """At most ``limit`` rows of ``query`` run with ``login`` as its bound parameter, as dicts."""
-        any_error, retry_errors = self._errors()
-        for attempt in (1, 2):
-            try:
-                connection = getattr(self._local, "connection", None)
-                if connection is None:
-                    connection = self._local.connection = self._connect()
-                with closing(connection.cursor()) as cursor:
-                    cursor.execute(self._sql(query), (login,))
-                    columns = [str(column[0]).lower() for column in cursor.description or ()]
-                    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchmany(limit)]
-            except any_error as exc:
-                self.close()
-                if attempt == 1 and isinstance(exc, retry_errors):
-                    continue
-                raise TableUnavailable(f"{type(exc).__name__}: {exc}") from exc
-        raise AssertionError("unreachable")
-
-    def close(self) -> None:
-        connection = getattr(self._local, "connection", None)
-        self._local.connection = None
-        if connection is not None:
-            try:
-                connection.close()
-            except Exception:  # closing a broken connection may fail too; it is gone either way
-                logger.debug("closing the user table's connection failed", exc_info=True)
-
-
-_tables: dict[tuple[str, int], ExternalTable] = {}
-_tables_lock = threading.Lock()
-
-
-def table() -> ExternalTable:
-    """The user table of the current settings (one connection pool per URL)."""
-    key = (settings.ASTITRAY_AUTH_SQL_URL, settings.ASTITRAY_AUTH_SQL_TIMEOUT)
-    with _tables_lock:
-        if key not in _tables:
-            _tables[key] = ExternalTable(*key)
-        return _tables[key]
-
-
-def close_connections() -> None:
-    """Close this thread's connections to user tables (tests, shutdown)."""
-    with _tables_lock:
-        for external in _tables.values():
-            external.close()
+    :raises django.db.Error: the database cannot be reached or the query fails.
+    :raises ValueError, ImproperlyConfigured: ``ASTITRAY_AUTH_SQL_URL`` is not usable.
+    """
+    alias = externaldb.alias_for(
+        settings.ASTITRAY_AUTH_SQL_URL, purpose="auth_sql", timeout=settings.ASTITRAY_AUTH_SQL_TIMEOUT
+    )
+    with externaldb.checked_connection(alias).cursor() as cursor:
+        cursor.execute(query, [login])
+        columns = [str(column[0]).lower() for column in cursor.description or ()]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchmany(limit)]
 
 
 def _text(value: Any) -> str:
@@ -174,17 +72,21 @@ class SqlBackend(ExternalBackend):
         # login the table accepted must suit Django.
         schemes = tuple(settings.ASTITRAY_AUTH_SQL_HASH)
         try:
-            rows = table().rows(settings.ASTITRAY_AUTH_SQL_QUERY, username)
-        except TableUnavailable as exc:
-            logger.error("the user table (ASTITRAY_AUTH_SQL_URL) cannot be queried: %s", exc)
+            found = rows(settings.ASTITRAY_AUTH_SQL_QUERY, username)
+        except (DatabaseError, ValueError, ImproperlyConfigured) as exc:
+            logger.error(
+                "the user table (ASTITRAY_AUTH_SQL_URL) cannot be queried: %s: %s",
+                type(exc).__name__,
+                externaldb.describe(exc, settings.ASTITRAY_AUTH_SQL_URL),
+            )
             raise Refused("user table unreachable") from None
-        if not rows:
+        if not found:
             hashes.dummy_verify(schemes)
             raise Refused("not in the user table")
-        if len(rows) > 1:
+        if len(found) > 1:
             logger.warning("ASTITRAY_AUTH_SQL_QUERY returns several rows for %r: refused", username)
             raise Refused("several rows for this login")
-        row = rows[0]
+        row = found[0]
         if "password" not in row:
             logger.error("ASTITRAY_AUTH_SQL_QUERY must return a column named password")
             raise Refused("no password column")
@@ -231,3 +133,12 @@ class SqlBackend(ExternalBackend):
             manages_phone="extension" in row,
             phone=phone,
         )
+
+
+def knows(username: str) -> bool:
+    """Whether the user table has one row with a password for ``username`` (API tokens).
+
+    :raises django.db.Error, ValueError, ImproperlyConfigured: as :func:`rows`.
+    """
+    found = rows(settings.ASTITRAY_AUTH_SQL_QUERY, username)
+    return len(found) == 1 and bool(_text(found[0].get("password")))

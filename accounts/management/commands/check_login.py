@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from accounts.login_check import LoginCheck, check_login
 
@@ -30,16 +31,16 @@ class Command(BaseCommand):
         username: str = options["username"]
         password = self._password(options.get("stdin") or sys.stdin, username)
         if not password:
-            raise CommandError("no password given")
+            raise CommandError(_("no password given"))
         result = check_login(username, password)
         self._report(result)
         if result.accepted_by is None:
-            raise CommandError(f"no backend accepted {username!r}")
+            raise CommandError(_("no backend accepted %(username)r") % {"username": username})
 
     @staticmethod
     def _password(stdin: Any, username: str) -> str:
         if stdin.isatty():
-            return getpass.getpass(f"Password for {username}: ")
+            return getpass.getpass(_("Password for %(username)s: ") % {"username": username})
         return stdin.readline().rstrip("\r\n")
 
     def _report(self, result: LoginCheck) -> None:
@@ -49,28 +50,44 @@ class Command(BaseCommand):
         accepted = result.accepted_by
         if accepted is not None and result.user is not None:
             user = result.user
-            self.stdout.write(f"Accepted by {accepted.name} ({accepted.path}).")
+            self.stdout.write(
+                _("Accepted by %(name)s (%(path)s).") % {"name": accepted.name, "path": accepted.path}
+            )
             full_name = user.get_full_name() if hasattr(user, "get_full_name") else ""
             flags = ", ".join(flag for flag in ("is_staff", "is_superuser") if getattr(user, flag, False))
             self.stdout.write(
-                f"User: {user.get_username()}"
+                _("User: %(username)s") % {"username": user.get_username()}
                 + (f" ({full_name})" if full_name else "")
                 + (f", {flags}" if flags else "")
             )
             extension = result.extension
             if extension is None:
-                self.stdout.write("Extension: none (this user cannot dial).")
+                self.stdout.write(_("Extension: none (this user cannot dial)."))
             else:
                 pbx = extension.effective_pbx()
                 self.stdout.write(
-                    f"Extension: {extension.number}, channel {extension.channel}, source {extension.source}, "
-                    f"{'enabled' if extension.enabled else 'DISABLED'}, PBX {pbx.name if pbx else 'none'}."
+                    _(
+                        "Extension: %(number)s, channel %(channel)s, source %(source)s, %(enabled)s, "
+                        "PBX %(pbx)s."
+                    )
+                    % {
+                        "number": extension.number,
+                        "channel": extension.channel,
+                        "source": extension.source,
+                        "enabled": _("enabled") if extension.enabled else _("DISABLED"),
+                        "pbx": pbx.name if pbx else _("none"),
+                    }
                 )
         if result.locked_out:
             self.stdout.write(
-                f"Locked out: {result.recent_failures} recent failed logins. The API refuses this user until "
-                f"the lockout ends or an admin clears it (admin: Access attempts; "
-                f"or manage.py axes_reset_username {result.username})."
+                _(
+                    "Locked out: %(count)d recent failed logins. The API refuses this user until "
+                    "the lockout ends or an admin clears it (admin: Access attempts; "
+                    "or manage.py axes_reset_username %(username)s)."
+                )
+                % {"count": result.recent_failures, "username": result.username}
             )
         elif result.recent_failures:
-            self.stdout.write(f"Recent failed logins: {result.recent_failures} (not locked out).")
+            self.stdout.write(
+                _("Recent failed logins: %(count)d (not locked out).") % {"count": result.recent_failures}
+            )

@@ -1,35 +1,17 @@
-"""Checks of the external SQL table's settings (pure: used by ``astitray/settings.py``).
+"""What the external SQL table's settings must be (pure; ``accounts/checks.py`` reports it).
 
 The query has exactly one ``%s``, the login, always sent as a bound parameter:
-the login is never formatted into the SQL text.
+the login is never formatted into the SQL text. The URL is checked by
+:func:`externaldb.engine_of` (any database Django has a backend for).
 """
 
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 # Hash schemes of ASTITRAY_AUTH_SQL_HASH: libpass (passlib) names, plus Django's own formats.
 PASSLIB_SCHEMES = ("bcrypt", "argon2", "sha512_crypt", "sha256_crypt", "md5_crypt", "apr_md5_crypt")
 SCHEMES = (*PASSLIB_SCHEMES, "django", "plaintext")
-# URL schemes of ASTITRAY_AUTH_SQL_URL, and the database they name.
-URL_KINDS = {
-    "postgres": "postgresql",
-    "postgresql": "postgresql",
-    "pgsql": "postgresql",
-    "mysql": "mysql",
-    "sqlite": "sqlite",
-}
-
-
-def url_kind(url: str) -> str:
-    """``postgresql``, ``mysql`` or ``sqlite``; ValueError for anything else."""
-    kind = URL_KINDS.get(urlsplit(url).scheme)
-    if kind is None:
-        raise ValueError(
-            "ASTITRAY_AUTH_SQL_URL: use postgres://, mysql:// (also for MariaDB) or sqlite:////absolute/path"
-        )
-    return kind
 
 
 def check_query(query: str) -> None:
@@ -45,6 +27,7 @@ def check_query(query: str) -> None:
 
 
 def check_schemes(schemes: list[str], allow_plaintext: bool) -> None:
+    """ValueError unless every scheme is known, and plaintext only with its loudly named switch."""
     unknown = [name for name in schemes if name not in SCHEMES]
     if unknown or not schemes:
         raise ValueError(
@@ -56,12 +39,3 @@ def check_schemes(schemes: list[str], allow_plaintext: bool) -> None:
             "ASTITRAY_AUTH_SQL_HASH has plaintext: passwords stored in clear are refused unless "
             "ASTITRAY_AUTH_SQL_ALLOW_INSECURE_PLAINTEXT=True"
         )
-
-
-def validate_sql_settings(url: str, query: str, schemes: list[str], allow_plaintext: bool) -> None:
-    """ValueError naming the variable when a setting of the external table is wrong."""
-    if url:
-        url_kind(url)
-    if query:
-        check_query(query)
-    check_schemes(schemes, allow_plaintext)
