@@ -9,13 +9,16 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from dialer import (
     admin_calls,  # noqa: F401  (registers the call log's admin)
-    numbers,
+    policy,
 )
 from dialer.defaults import COUNTRIES, install_default_rules
 from dialer.models import NumberRule, RewriteRule
+from dialer.phrases import translated
 from dialer.rewrite import RewriteError
 from drivers.models import PbxServer
 from drivers.validators import validate_dial_prefix
@@ -25,19 +28,20 @@ class TryNumberForm(forms.Form):
     text = forms.CharField(
         strip=False,
         widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
-        help_text="Anything holding a number: +44 (0)20 7946 0958, a tel: link, an e-mail signature.",
+        label=_("Text"),
+        help_text=_("Anything holding a number: +44 (0)20 7946 0958, a tel: link, an e-mail signature."),
     )
     pbx = forms.ModelChoiceField(
         PbxServer.objects.all(),
         required=False,
-        label="PBX",
-        empty_label="the user's PBX, else the default PBX",
+        label=_("PBX"),
+        empty_label=_("the user's PBX, else the default PBX"),
     )
     username = forms.CharField(
         required=False,
         max_length=150,
-        label="As user",
-        help_text="Whose PBX and groups count for the number rules. Empty: rules without groups only.",
+        label=_("As user"),
+        help_text=_("Whose PBX and groups count for the number rules. Empty: rules without groups only."),
     )
 
     def __init__(self, *args, **kwargs) -> None:
@@ -54,28 +58,47 @@ class TryNumberForm(forms.Form):
             try:
                 self.user = model._default_manager.get_by_natural_key(username)
             except model.DoesNotExist:
-                raise forms.ValidationError("No user with that username.") from None
+                raise forms.ValidationError(_("No user with that username.")) from None
         return username
 
 
 class DefaultRulesForm(forms.Form):
-    country = forms.ChoiceField(choices=[(code, code) for code in COUNTRIES])
+    country = forms.ChoiceField(label=_("Country"), choices=[(code, code) for code in COUNTRIES])
     pbx = forms.ModelChoiceField(
         PbxServer.objects.all(),
         required=False,
-        label="PBX",
-        empty_label="every PBX",
-        help_text="The rules are this PBX's, built with its prefixes.",
+        label=_("PBX"),
+        empty_label=_("every PBX"),
+        help_text=_("The rules are this PBX's, built with its prefixes."),
     )
     outside_prefix = forms.CharField(
+        label=_("Outside-line prefix"),
         required=False,
         max_length=8,
         validators=[validate_dial_prefix],
-        help_text="For rules of every PBX: the outside-line prefix (e.g. 0 or 9; empty if none).",
+        help_text=_("For rules of every PBX: the outside-line prefix (e.g. 0 or 9; empty if none)."),
     )
     international_prefix = forms.CharField(
-        max_length=8, initial="00", validators=[validate_dial_prefix], help_text="For rules of every PBX."
+        label=_("International prefix"),
+        max_length=8,
+        initial="00",
+        validators=[validate_dial_prefix],
+        help_text=_("For rules of every PBX."),
     )
+
+
+def _installed_message(country: str, report) -> str:
+    """What the admin is told once a country's default rules are added."""
+    message = ngettext(
+        "%(country)s default rules: %(count)d added",
+        "%(country)s default rules: %(count)d added",
+        len(report.created),
+    ) % {"country": country, "count": len(report.created)}
+    if report.skipped:
+        message += ngettext(", %(count)d already there", ", %(count)d already there", len(report.skipped)) % {
+            "count": len(report.skipped)
+        }
+    return message + "."
 
 
 @admin.register(RewriteRule)
@@ -89,9 +112,9 @@ class RewriteRuleAdmin(admin.ModelAdmin):
     ordering = ("position", "pk")
     fields = ("name", "pbx", "position", "pattern", "replacement", "final", "enabled")
 
-    @admin.display(description="PBX", ordering="pbx__name")
+    @admin.display(description=_("PBX"), ordering="pbx__name")
     def pbx_label(self, rule: RewriteRule) -> str:
-        return rule.pbx.name if rule.pbx else "every PBX"
+        return rule.pbx.name if rule.pbx else gettext("every PBX")
 
     def get_urls(self) -> list[URLPattern]:
         own = [
@@ -118,24 +141,24 @@ class RewriteRuleAdmin(admin.ModelAdmin):
         context.update(
             self.admin_site.each_context(request),
             opts=self.opts,
-            title="Try a number",
+            title=gettext("Try a number"),
             form=form,
         )
         return TemplateResponse(request, "admin/dialer/try_number.html", context)
 
     @staticmethod
     def _try(text: str, pbx: PbxServer | None, user) -> dict:
-        pbx = pbx or numbers.pbx_of(user)
-        plan = numbers.dial_plan_of(pbx)
+        pbx = pbx or policy.pbx_of(user)
+        plan = policy.dial_plan_of(pbx)
         context: dict = {"tried": True, "pbx": pbx, "plan": plan}
         try:
-            context["answer"] = numbers.answer(pbx, text, user)
+            context["answer"] = policy.answer(pbx, text, user)
         except RewriteError as exc:
-            context["error"] = exc.message
+            context["error"] = translated(exc.message)
             context["steps"] = [step.as_dict() for step in exc.steps]
             return context
         context["steps"] = context["answer"]["steps"]
-        context["decision"] = numbers.check_number(user, context["answer"]["number"])
+        context["decision"] = translated(policy.check_number(user, context["answer"]["number"]).reason)
         context["as_user"] = user
         return context
 
@@ -157,20 +180,14 @@ class RewriteRuleAdmin(admin.ModelAdmin):
                 except ValueError as exc:
                     form.add_error(None, str(exc))
                 else:
-                    self.message_user(
-                        request,
-                        f"{data['country']} default rules: {len(report.created)} added"
-                        + (f", {len(report.skipped)} already there" if report.skipped else "")
-                        + ".",
-                        messages.SUCCESS,
-                    )
+                    self.message_user(request, _installed_message(data["country"], report), messages.SUCCESS)
                     return HttpResponseRedirect(reverse("admin:dialer_rewriterule_changelist"))
         else:
             form = DefaultRulesForm()
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": "Add the default rules of a country",
+            "title": gettext("Add the default rules of a country"),
             "form": form,
         }
         return TemplateResponse(request, "admin/dialer/default_rules.html", context)
@@ -187,9 +204,9 @@ class NumberRuleAdmin(admin.ModelAdmin):
     filter_horizontal = ("groups",)
     fields = ("position", "pattern", "action", "groups", "description", "enabled")
 
-    @admin.display(description="groups")
+    @admin.display(description=_("groups"))
     def groups_label(self, rule: NumberRule) -> str:
-        return ", ".join(group.name for group in rule.groups.all()) or "everyone"
+        return ", ".join(group.name for group in rule.groups.all()) or gettext("everyone")
 
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).prefetch_related("groups")

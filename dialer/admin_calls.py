@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, Strea
 from django.urls import URLPattern, path
 from django.utils import timezone
 
+from dialer import admin_stats
 from dialer.models import Call
 
 CSV_COLUMNS = (
@@ -29,6 +30,8 @@ CSV_COLUMNS = (
     ("caller_id", "shown on the caller's phone"),
     ("status", "status"),
     ("reason", "reason"),
+    ("direction", "direction"),
+    ("name", "name"),
 )
 
 _PLAIN_NUMBER = re.compile(r"\+?[0-9*#]+")
@@ -66,17 +69,29 @@ def csv_rows(calls) -> Iterator[str]:
 
 @admin.register(Call)
 class CallAdmin(admin.ModelAdmin):
-    list_display = ("created", "username", "extension", "number", "status", "reason", "pbx")
-    list_filter = ("status", "pbx", "created")
+    list_display = (
+        "created",
+        "direction",
+        "username",
+        "extension",
+        "number",
+        "name",
+        "status",
+        "reason",
+        "pbx",
+    )
+    list_filter = ("direction", "status", "pbx", "created")
     list_select_related = ("pbx",)
-    search_fields = ("username", "user__username", "user__first_name", "user__last_name", "number", "text")
-    search_help_text = "User name, number dialed or the text as given."
+    search_fields = (
+        *("username", "user__username", "user__first_name", "user__last_name", "number", "text", "name"),
+    )
+    search_help_text = "User name, number dialed or calling, the other party's name or the text as given."
     date_hierarchy = "created"
     ordering = ("-created", "-pk")
     show_full_result_count = False  # counting a long call log on every page is slow
     fields = (
-        "call_id", "created", "updated", "user", "username", "extension", "channel", "pbx",
-        "text", "number", "caller_id", "status", "reason", "reference",
+        "call_id", "created", "updated", "direction", "user", "username", "extension", "channel", "pbx",
+        "text", "number", "name", "caller_id", "status", "reason", "reference", "call_key",
     )  # fmt: skip
     readonly_fields = fields
 
@@ -91,8 +106,15 @@ class CallAdmin(admin.ModelAdmin):
         return False
 
     def get_urls(self) -> list[URLPattern]:
-        own = [path("export/", self.admin_site.admin_view(self.export_view), name="dialer_call_export")]
+        own = [
+            path("export/", self.admin_site.admin_view(self.export_view), name="dialer_call_export"),
+            path("stats/", self.admin_site.admin_view(self.stats_view), name="dialer_call_stats"),
+        ]
         return own + super().get_urls()
+
+    def stats_view(self, request: HttpRequest) -> HttpResponse:
+        """The "Call statistics" page (dialer.admin_stats)."""
+        return admin_stats.stats_view(self, request)
 
     def export_view(self, request: HttpRequest) -> HttpResponse:
         """Every call the change list shows with the same search and filters, as CSV (UTF-8)."""

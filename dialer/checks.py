@@ -1,4 +1,4 @@
-"""System checks of the dialing configuration (``manage.py check``)."""
+"""System checks of the dialing configuration (``manage.py check``; also when a server starts)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.checks import Error, register
 
 
-@register()
+@register("config")
 def check_default_country(app_configs, **kwargs) -> list[Error]:
     country = settings.ASTITRAY_DEFAULT_COUNTRY
     if country in phonenumbers.SUPPORTED_REGIONS:

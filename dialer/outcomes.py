@@ -20,15 +20,21 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from dialer.models import Call, CallLogStatus
+from dialer.signals import call_status_changed
 from drivers.base import CallStatus
+from monitoring import metrics
 
 logger = logging.getLogger(__name__)
 
-Status = CallLogStatus
 # A queued call whose outcome has not come this long after its ring and network timeouts is unknown.
 OUTCOME_GRACE_S = 60
+NEVER_REPORTED = "the PBX never reported the outcome"
 _PENDING_OUTCOME_PREFIX = "astitray:dial-outcome:"
+# The dispatch_uid of on_call_outcome on drivers.signals.call_outcome (tests swap it).
+OUTCOME_RECEIVER = "dialer.outcomes.on_call_outcome"
 _REASON_LENGTH = Call._meta.get_field("reason").max_length or 200
+# One reference names one call; a sweep moves a bounded batch at a time.
+_MOVE_AT_MOST = 500
 
 
 def finish(call: Call, status: str, reason: str) -> bool:
@@ -37,19 +43,46 @@ def finish(call: Call, status: str, reason: str) -> bool:
 
 
 def move(calls: QuerySet, status: str, reason: str) -> int:
-    """Move the rows of ``calls`` that are not final yet to ``status``; how many moved."""
-    # One conditional UPDATE: whichever of the dial service and the driver's outcome comes
-    # second never overwrites a final status. "unknown" may still become what the PBX says.
-    movable = [Status.QUEUED] if status == Status.UNKNOWN else [Status.QUEUED, Status.UNKNOWN]
-    return calls.filter(status__in=movable).update(
-        status=status, reason=reason[:_REASON_LENGTH], updated=timezone.now()
+    """Move the rows of ``calls`` that are not final yet to ``status``; how many moved.
+
+    Each row that moved is counted (``astitray_calls``) under its PBX, by whichever
+    process moved it, and announced (:data:`dialer.signals.call_status_changed`).
+    """
+    # One conditional UPDATE per row: whichever of the dial service and the driver's outcome
+    # comes second never overwrites a final status. "unknown" may still become what the PBX says.
+    movable = (
+        [CallLogStatus.QUEUED]
+        if status == CallLogStatus.UNKNOWN
+        else [CallLogStatus.QUEUED, CallLogStatus.UNKNOWN]
     )
+    moved = 0
+    for pk, pbx in calls.filter(status__in=movable).values_list("pk", "pbx__name")[:_MOVE_AT_MOST]:
+        if Call.objects.filter(pk=pk, status__in=movable).update(
+            status=status, reason=reason[:_REASON_LENGTH], updated=timezone.now()
+        ):
+            moved += 1
+            metrics.count_call(pbx or "", str(status))
+            _announce(pk, str(status), reason[:_REASON_LENGTH])
+    return moved
+
+
+def _announce(pk: int, status: str, reason: str) -> None:
+    """Tell the receivers of ``call_status_changed`` that row ``pk`` moved; their errors are only logged."""
+    for receiver, result in call_status_changed.send_robust(sender=Call, pk=pk, status=status, reason=reason):
+        if isinstance(result, Exception):
+            logger.error("call row %s: %r failed on its new status: %s", pk, receiver, result)
+
+
+def on_call_outcome(
+    sender: object, *, reference: str, status: CallStatus, reason: str, **kwargs: object
+) -> None:
+    """Receiver of :data:`drivers.signals.call_outcome` (connected in ``DialerConfig.ready``)."""
+    record_outcome(reference, status, reason)
 
 
 def record_outcome(reference: str, status: CallStatus, reason: str) -> None:
     """A driver learned how call ``reference`` ended: put it on the Call row.
 
-    Registered with :func:`drivers.services.set_outcome_handler` at start-up.
     Runs in whichever process and thread heard the outcome (an AMI reader
     thread, often before ``originate()`` has returned): the reference is
     the call id for the built-in drivers, else the driver's own reference.
@@ -58,11 +91,11 @@ def record_outcome(reference: str, status: CallStatus, reason: str) -> None:
     ``originate()`` returning) is kept for :func:`apply_pending_outcome`.
     """
     try:
-        target = Status(status.value)
+        target = CallLogStatus(status.value)
     except ValueError:
         logger.warning("call %s: unknown status %r ignored", reference, status)
         return
-    if target == Status.QUEUED:
+    if target == CallLogStatus.QUEUED:
         return
     try:
         _record_outcome(reference, target, reason)
@@ -108,11 +141,22 @@ def apply_pending_outcome(reference: str) -> None:
 
 def expire(call: Call, now: datetime) -> None:
     """``call`` queued past any outcome (its process died, or its driver reports none): unknown."""
-    if call.status != Status.QUEUED:
+    if call.status != CallLogStatus.QUEUED:
         return
     ring, network = (call.pbx.ring_timeout_s, call.pbx.timeout_s) if call.pbx else (300, 60.0)
     if call.created > now - timedelta(seconds=ring + network + OUTCOME_GRACE_S):
         return
-    reason = "the PBX never reported the outcome"
-    if finish(call, Status.UNKNOWN, reason):
-        call.status, call.reason, call.updated = Status.UNKNOWN, reason, now
+    reason = NEVER_REPORTED
+    if finish(call, CallLogStatus.UNKNOWN, reason):
+        call.status, call.reason, call.updated = CallLogStatus.UNKNOWN, reason, now
+
+
+def expire_queued(calls: QuerySet, ring_timeout_s: float, timeout_s: float, now: datetime) -> int:
+    """The rows of ``calls`` still queued past any outcome (as :func:`expire`, in bulk): unknown.
+
+    For the PBX event listener's sweep, which knows the PBX's timeouts;
+    how many moved.
+    """
+    limit = now - timedelta(seconds=ring_timeout_s + timeout_s + OUTCOME_GRACE_S)
+    stale = calls.filter(status=CallLogStatus.QUEUED, created__lt=limit)
+    return move(stale, CallLogStatus.UNKNOWN, NEVER_REPORTED)

@@ -1,4 +1,8 @@
-"""``dialer.*`` procedures (normalize, dial, call_status, history)."""
+"""``dialer.*`` procedures (normalize, dial, call_status, history).
+
+Thin: each checks its parameters and calls a service; the services' errors
+(``dialer/errors.py``) become faults in the RPC server (``astitray/faults.py``).
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,11 @@ from typing import Any
 from modernrpc import RpcNamespace, RpcRequestContext
 from modernrpc.exceptions import RPCInvalidParams
 
-from accounts.rpc_auth import rpc_user
-from astitray.faults import InvalidNumber, require_int, require_str
-from dialer import numbers, services
+from astitray.faults import require_int, require_str
+from dialer import policy, services
 from dialer.extract import MAX_TEXT_LENGTH
-from dialer.rewrite import RewriteError
 
-dialer = RpcNamespace(auth=rpc_user)
+dialer = RpcNamespace()
 
 
 @dialer.register_procedure(name="normalize", context_target="ctx")
@@ -30,13 +32,12 @@ def normalize(text: Any, ctx: RpcRequestContext) -> dict:
     :return: {"input", "number" (what would be dialed), "e164" ("" for internal
         and short numbers), "extension_digits" ("" when none), "internal",
         "steps": [{"step", "value", "detail"}], "allowed" (whether the number
-        rules let you call it)}; fault -32088 when no dialable number is found
+        rules let you call it), "display" (the number as people write it, ""
+        for internal numbers), "choices" (every dialable number of the text:
+        [{"number", "e164", "display", "extension_digits", "label", "text"}],
+        this one first, faxes last)}; fault -32088 when no dialable number is found
     """
-    text = require_str(text, "text", MAX_TEXT_LENGTH)
-    try:
-        return numbers.normalize(ctx.auth_result, text)
-    except RewriteError as exc:
-        raise InvalidNumber(exc.message) from None
+    return policy.normalize(ctx.auth_result, require_str(text, "text", MAX_TEXT_LENGTH))
 
 
 @dialer.register_procedure(name="dial", context_target="ctx")

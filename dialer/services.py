@@ -1,6 +1,6 @@
 """The dial service: one call from a caller's text to the PBX, and the call log it keeps.
 
-:func:`dial` is DESIGN.md's "dial pipeline": the caller's enabled phone,
+:func:`dial` is the dial pipeline of docs/architecture.md: the caller's enabled phone,
 the number rewritten for that phone's PBX, the number rules, the
 double-click guard and the rate limit, then a ``Call`` row (``queued``)
 written *before* the driver is asked, and updated after. Outcomes the
@@ -9,15 +9,19 @@ drivers learn later reach :func:`dialer.outcomes.record_outcome`
 the row is the one place where a call's status lives.
 
 The API procedures (``dialer.dial``, ``dialer.call_status``,
-``dialer.history``) call these functions; they raise the API's faults
-(``astitray.faults``).
+``dialer.history``) call these functions; they raise the dialer's own
+errors (``dialer/errors.py``), never a fault: the RPC server answers each
+with its fault code. Driver errors end here: recorded on the row, raised as
+:class:`~dialer.errors.PbxUnreachable` or :class:`~dialer.errors.PbxRefused`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -26,18 +30,18 @@ from django.utils import timezone
 
 from accounts.models import Extension
 from accounts.services import extension_of
-from astitray.faults import (
-    InvalidNumber,
+from dialer import callerid, limits, outcomes, policy
+from dialer.errors import (
+    CallNotFound,
     NoExtension,
-    NotFound,
     NumberNotAllowed,
-    PbxError,
-    PbxUnavailable,
+    PbxRefused,
+    PbxUnreachable,
+    PhoneUnavailable,
     RateLimited,
 )
-from dialer import callerid, limits, numbers, outcomes
 from dialer.models import Call, CallLogStatus
-from dialer.rewrite import RewriteError, RewriteResult
+from dialer.rewrite import RewriteResult
 from drivers import registry
 from drivers import services as drivers
 from drivers.base import (
@@ -45,16 +49,19 @@ from drivers.base import (
     OriginateOutcomeUnknown,
     OriginateRequest,
     OriginateResult,
+    PbxUnavailable,
 )
-from drivers.base import PbxUnavailable as DriverPbxUnavailable
+from drivers.events import PhoneState
 from drivers.models import PbxServer
+from events.presence import phone_state_for
+from monitoring import metrics
 
 logger = logging.getLogger(__name__)
 
-Status = CallLogStatus
 # How long a double click waits for the first click's row to be written.
 _CLAIM_WAIT_S = 2.0
 _REASON_LENGTH = Call._meta.get_field("reason").max_length or 200
+_NAME_LENGTH = Call._meta.get_field("name").max_length or 120
 
 
 # --- Answers ---------------------------------------------------------------------
@@ -66,13 +73,15 @@ def iso_utc(moment: datetime) -> str:
 
 
 def call_as_dict(call: Call) -> dict:
-    """A call as ``dialer.call_status`` and ``dialer.history`` answer it (API.md); no None anywhere."""
+    """A call as ``dialer.call_status`` and ``dialer.history`` answer it (docs/api.md); no None anywhere."""
     return {
         "call_id": str(call.call_id),
         "input": call.text,
         "number": call.number,
         "status": str(call.status),
         "reason": call.reason,
+        "direction": str(call.direction),
+        "name": call.name,
         "created": iso_utc(call.created),
         "updated": iso_utc(call.updated),
     }
@@ -102,27 +111,31 @@ def dial(user: AbstractBaseUser, text: str) -> dict:
         ``ASTITRAY_DIAL_GUARD_SECONDS``, dialing the same number again
         answers the call already placed.
     :raises NoExtension: the caller has no enabled phone.
-    :raises InvalidNumber: no number that can be dialed in ``text``.
+    :raises InvalidNumber: no number that can be dialed in ``text``
+        (:class:`~dialer.rewrite.RewriteError`, with the steps done).
     :raises NumberNotAllowed: a number rule denies it (recorded as ``denied``).
+    :raises PhoneUnavailable: the PBX says the caller's phone is unavailable
+        (nothing is sent; a phone whose state is not known is dialed).
     :raises RateLimited: over ``ASTITRAY_RATE_LIMIT`` calls in 60 seconds.
-    :raises PbxUnavailable, PbxError: the PBX could not be reached or refused
+    :raises PbxUnreachable, PbxRefused: the PBX could not be reached or refused
         the call (recorded as ``failed``).
     """
+    started = time.perf_counter()
     extension = extension_of(user)
     if extension is None or not extension.enabled:
         raise NoExtension()
-    pbx = numbers.effective_pbx(extension)
-    try:
-        # Without a usable PBX, its own (disabled) PBX's dial plan still says what would be dialed.
-        result = numbers.rewrite_for_pbx(pbx if pbx is not None else extension.pbx, text)
-    except RewriteError as exc:
-        raise InvalidNumber(exc.message) from None
+    pbx = extension.effective_pbx()
+    # Without a usable PBX, the phone's (disabled) PBX's dial plan still says what would be dialed.
+    result = policy.rewrite_for_pbx(pbx or extension.pbx_of_phone(), text)
 
-    decision = numbers.check_number(user, result.number)
+    decision = policy.check_number(user, result.number)
     if not decision.allowed:
-        _record(user, extension, pbx, text, result, status=Status.DENIED, reason=decision.reason)
+        _record(user, extension, pbx, text, result, status=CallLogStatus.DENIED, reason=decision.reason)
         logger.info("dial: %s may not call %s: %s", user.get_username(), result.number, decision.reason)
         raise NumberNotAllowed()
+    if pbx is not None and phone_state_for(extension) is PhoneState.UNAVAILABLE:
+        logger.info("dial: %s's phone %s is unavailable: not dialed", user.get_username(), extension.number)
+        raise PhoneUnavailable()
 
     call_id = str(uuid.uuid4())
     existing = _claim(user, result.number, call_id)
@@ -134,18 +147,21 @@ def dial(user: AbstractBaseUser, text: str) -> dict:
     if not limits.take_rate_slot(user.pk):
         limits.release_number(user.pk, result.number, call_id)
         logger.warning("dial: %s is over the rate limit", user.get_username())
+        metrics.count_rate_limited("dial")
         raise RateLimited()
 
-    shown = callerid.caller_id(_callee_name(result, pbx), result.number)
-    call = _record(user, extension, pbx, text, result, call_id=call_id, caller_id=shown)
+    name = _callee_name(result, pbx)
+    shown = callerid.caller_id(name, result.number)
+    call = _record(user, extension, pbx, text, result, call_id=call_id, caller_id=shown, name=name)
     try:
-        outcome = _originate(call, extension, pbx, shown)
+        with _timed(pbx, started):
+            outcome = _originate(call, extension, pbx, shown)
     except OriginateOutcomeUnknown as exc:
         # Sent, perhaps executed: never sent again, and the guard stays so a retry gets this call.
         reason = f"{exc}; the phone may still ring"
-        outcomes.finish(call, Status.UNKNOWN, reason)
-        return _dial_answer(call_id, call.number, call.extension, Status.UNKNOWN, reason)
-    except (PbxUnavailable, PbxError):
+        outcomes.finish(call, CallLogStatus.UNKNOWN, reason)
+        return _dial_answer(call_id, call.number, call.extension, CallLogStatus.UNKNOWN, reason)
+    except (PbxUnreachable, PbxRefused):
         limits.release_number(user.pk, result.number, call_id)  # nothing rang: a retry may dial
         raise
 
@@ -153,7 +169,17 @@ def dial(user: AbstractBaseUser, text: str) -> dict:
     return _dial_answer(call_id, call.number, call.extension, status, outcome.reason)
 
 
-def _after_originate(call: Call, outcome: OriginateResult) -> CallLogStatus:
+@contextlib.contextmanager
+def _timed(pbx: PbxServer | None, started: float) -> Iterator[None]:
+    """Observe the dial's time (``astitray_dial_seconds``) once ``pbx`` answered, accepting or not."""
+    try:
+        yield
+    finally:
+        if pbx is not None:
+            metrics.observe_dial(pbx.name, time.perf_counter() - started)
+
+
+def _after_originate(call: Call, outcome: OriginateResult) -> str:
     """Update the row with what ``originate()`` answered; the status to answer.
 
     For the built-in drivers the reference is the call id and the status
@@ -163,12 +189,12 @@ def _after_originate(call: Call, outcome: OriginateResult) -> CallLogStatus:
     if own_reference:
         Call.objects.filter(pk=call.pk).update(reference=outcome.reference[:128])
     if outcome.status.is_final:
-        status = Status(outcome.status.value)
+        status = CallLogStatus(outcome.status.value)
         outcomes.finish(call, status, outcome.reason)
         return status
     if own_reference:
         outcomes.apply_pending_outcome(outcome.reference)
-    return Status.QUEUED
+    return CallLogStatus.QUEUED
 
 
 def _record(
@@ -178,11 +204,14 @@ def _record(
     text: str,
     result: RewriteResult,
     *,
-    status: str = Status.QUEUED,
+    status: str = CallLogStatus.QUEUED,
     reason: str = "",
     call_id: str | None = None,
     caller_id: str = "",
+    name: str = "",
 ) -> Call:
+    if status == CallLogStatus.DENIED:
+        metrics.count_call(pbx.name if pbx is not None else "", status)
     return Call.objects.create(
         call_id=uuid.UUID(call_id) if call_id else uuid.uuid4(),
         user=user,
@@ -193,6 +222,7 @@ def _record(
         text=text,
         number=result.number,
         caller_id=caller_id,
+        name=name[:_NAME_LENGTH],
         status=status,
         reason=reason[:_REASON_LENGTH],
     )
@@ -219,16 +249,21 @@ def _claim(user: AbstractBaseUser, number: str, call_id: str) -> Call | None:
 
 
 def _originate(call: Call, extension: Extension, pbx: PbxServer | None, shown: str) -> OriginateResult:
-    """Ask the PBX for ``call``; driver errors are recorded on the row and raised as API faults."""
+    """Ask the PBX for ``call``; driver errors are recorded on the row and raised as the dialer's.
+
+    :raises PbxUnreachable: no PBX, an unusable driver, or the PBX cannot be reached or refused our login.
+    :raises PbxRefused: the PBX refused the call, or the driver failed.
+    :raises OriginateOutcomeUnknown: sent, but never confirmed (the row is left to the caller).
+    """
     if pbx is None:
         _fail(call, "no enabled PBX for this phone")
-        raise PbxUnavailable()
+        raise PbxUnreachable()
     try:
         driver = drivers.get_driver(pbx)
     except (registry.UnknownDriver, ValueError) as exc:  # the PBX's driver or its options are unusable
         logger.error("dial: PBX %s cannot be used: %s", pbx.name, exc)
         _fail(call, "the PBX's driver is not usable; see the server log")
-        raise PbxUnavailable() from None
+        raise PbxUnreachable() from None
     try:
         request = OriginateRequest(
             channel=extension.channel,
@@ -245,17 +280,17 @@ def _originate(call: Call, extension: Extension, pbx: PbxServer | None, shown: s
     except OriginateOutcomeUnknown:
         logger.warning("dial: call %s was sent to PBX %s but not confirmed", call.call_id, pbx.name)
         raise
-    except DriverPbxUnavailable as exc:  # also PbxAuthFailed
+    except PbxUnavailable as exc:  # also PbxAuthFailed
         _fail(call, str(exc))
-        raise PbxUnavailable() from None
+        raise PbxUnreachable() from None
     except DriverError as exc:  # PbxPermissionDenied, OriginateRejected and its kinds, UnsafeValue
         _fail(call, str(exc))
-        raise PbxError() from None
+        raise PbxRefused() from None
     except Exception:
-        # A third-party driver's bug: the row must not stay "queued" and the caller gets a fault.
+        # A third-party driver's bug: the row must not stay "queued" and the caller gets an error.
         logger.exception("dial: the %s driver failed on call %s", pbx.driver, call.call_id)
         _fail(call, "the PBX driver failed; see the server log")
-        raise PbxError() from None
+        raise PbxRefused() from None
 
 
 def _variables(extension: Extension) -> dict[str, str]:
@@ -268,7 +303,7 @@ def _variables(extension: Extension) -> dict[str, str]:
 
 def _fail(call: Call, reason: str) -> None:
     logger.warning("dial: call %s failed: %s", call.call_id, reason)
-    outcomes.finish(call, Status.FAILED, reason)
+    outcomes.finish(call, CallLogStatus.FAILED, reason)
 
 
 def _wait_for_call(user: AbstractBaseUser, call_id: str) -> Call | None:
@@ -287,11 +322,11 @@ def _wait_for_call(user: AbstractBaseUser, call_id: str) -> Call | None:
 def call_status(user: AbstractBaseUser, call_id: uuid.UUID) -> dict:
     """The user's call ``call_id`` (see :func:`call_as_dict`).
 
-    :raises NotFound: no such call, or another user's (the same fault: nothing tells them apart).
+    :raises CallNotFound: no such call, or another user's (the same error: nothing tells them apart).
     """
     call = Call.objects.select_related("pbx").filter(call_id=call_id, user=user).first()
     if call is None:
-        raise NotFound()
+        raise CallNotFound()
     outcomes.expire(call, timezone.now())
     return call_as_dict(call)
 

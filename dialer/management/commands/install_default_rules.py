@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from dialer.defaults import COUNTRIES, install_default_rules
 from drivers.models import PbxServer
@@ -34,12 +35,15 @@ class Command(BaseCommand):
             try:
                 pbx = PbxServer.objects.get(name=options["pbx"])
             except PbxServer.DoesNotExist:
-                raise CommandError(f"No PBX server named {options['pbx']!r}.") from None
+                raise CommandError(_("No PBX server named %(name)r.") % {"name": options["pbx"]}) from None
             if options["outside_prefix"] is not None:
-                raise CommandError("--outside-prefix is taken from the PBX; do not give both.")
+                raise CommandError(_("--outside-prefix is taken from the PBX; do not give both."))
         elif options["outside_prefix"] is None:
             raise CommandError(
-                "Give --pbx NAME, or --outside-prefix for rules of every PBX (--outside-prefix '' if none)."
+                _(
+                    "Give --pbx NAME, or --outside-prefix for rules of every PBX "
+                    "(--outside-prefix '' if none)."
+                )
             )
         try:
             report = install_default_rules(
@@ -50,14 +54,15 @@ class Command(BaseCommand):
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from None
-        target = f"PBX {pbx.name}" if pbx else "every PBX"
+        target = _("PBX %(name)s") % {"name": pbx.name} if pbx else _("every PBX")
         for name in report.created:
-            self.stdout.write(f"added: {name}")
+            self.stdout.write(_("added: %(rule)s") % {"rule": name})
         for name in report.skipped:
-            self.stdout.write(f"already there: {name}")
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"{options['country']} rules for {target}: {len(report.created)} added, "
-                f"{len(report.skipped)} already there."
-            )
-        )
+            self.stdout.write(_("already there: %(rule)s") % {"rule": name})
+        summary = _("%(country)s rules for %(target)s: %(added)d added, %(skipped)d already there.") % {
+            "country": options["country"],
+            "target": target,
+            "added": len(report.created),
+            "skipped": len(report.skipped),
+        }
+        self.stdout.write(self.style.SUCCESS(summary))

@@ -7,6 +7,8 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from dialer.models import Call
 
@@ -36,14 +38,21 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         days = options["older_than"]
         if days < 1:
-            raise CommandError("--older-than must be at least 1 day.")
+            raise CommandError(_("--older-than must be at least 1 day."))
         if days > MAX_DAYS:
-            raise CommandError(f"--older-than must be at most {MAX_DAYS} days.")
+            raise CommandError(_("--older-than must be at most %(days)d days.") % {"days": MAX_DAYS})
         cutoff = timezone.now() - datetime.timedelta(days=days)
         old = Call.objects.filter(created__lt=cutoff)
         if options["dry_run"]:
             count = old.count()
-            self.stdout.write(f"{count} calls placed before {cutoff:%Y-%m-%d %H:%M} UTC would be deleted.")
+            self.stdout.write(
+                ngettext(
+                    "%(count)d call placed before %(cutoff)s UTC would be deleted.",
+                    "%(count)d calls placed before %(cutoff)s UTC would be deleted.",
+                    count,
+                )
+                % {"count": count, "cutoff": f"{cutoff:%Y-%m-%d %H:%M}"}
+            )
             return
         deleted = 0
         while True:
@@ -53,6 +62,9 @@ class Command(BaseCommand):
                 if not ids:
                     break
                 deleted += Call.objects.filter(pk__in=ids).delete()[0]
-        self.stdout.write(
-            self.style.SUCCESS(f"{deleted} calls placed before {cutoff:%Y-%m-%d %H:%M} UTC deleted.")
-        )
+        done = ngettext(
+            "%(count)d call placed before %(cutoff)s UTC deleted.",
+            "%(count)d calls placed before %(cutoff)s UTC deleted.",
+            deleted,
+        ) % {"count": deleted, "cutoff": f"{cutoff:%Y-%m-%d %H:%M}"}
+        self.stdout.write(self.style.SUCCESS(done))

@@ -1,4 +1,4 @@
-"""Number services: which dial plan and rules apply, what would be dialed, and whether it may be.
+"""Number policy: which dial plan and rules apply, what would be dialed, and whether it may be.
 
 The one code path behind ``dialer.normalize`` (API), the admin's "try a
 number" page and the dial service:
@@ -18,12 +18,13 @@ from typing import TypeAlias
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-from accounts.models import Extension
 from accounts.services import extension_of
 from dialer import rule_cache
 from dialer.dialplan import DEFAULT_INTERNAL_PATTERN, DialPlan
 from dialer.models import NumberRule
+from dialer.phrases import _
 from dialer.rewrite import RewriteResult, Rule, rewrite
+from drivers.default_pbx import default_pbx
 from drivers.models import PbxServer
 
 logger = logging.getLogger(__name__)
@@ -71,22 +72,12 @@ def rewrite_for_pbx(pbx: PbxServer | None, text: str) -> RewriteResult:
 
 
 def pbx_of(user: User | None) -> PbxServer | None:
-    """The PBX whose dial plan applies to ``user``: their extension's PBX, else the default PBX.
+    """The PBX whose dial plan applies to ``user``: their phone's (:meth:`Extension.pbx_of_phone`).
 
-    The extension's own PBX is used even when disabled: its dial plan still
-    says how that phone dials. None when there is no PBX to use at all.
+    Without an extension, the default PBX. None when there is no PBX to use at all.
     """
     extension = extension_of(user) if user is not None and user.is_authenticated else None
-    if extension is not None and extension.pbx_id is not None:
-        return extension.pbx
-    return rule_cache.default_pbx()
-
-
-def effective_pbx(extension: Extension) -> PbxServer | None:
-    """:meth:`Extension.effective_pbx`, with the default PBX from this process's copy (no query a dial)."""
-    if extension.pbx_id is None:
-        return rule_cache.default_pbx()
-    return extension.effective_pbx()
+    return extension.pbx_of_phone() if extension is not None else default_pbx()
 
 
 @dataclass(frozen=True)
@@ -100,9 +91,15 @@ class Decision:
     def reason(self) -> str:
         """One sentence for the call log and the admin."""
         if self.rule is None:
-            return "allowed: no number rule matches"
-        description = f" ({self.rule.description})" if self.rule.description else ""
-        return f"{self.rule.action} by number rule {self.rule.pattern}{description}"
+            return _("allowed: no number rule matches")
+        values = {"pattern": self.rule.pattern, "description": self.rule.description}
+        if self.rule.action == "allow":
+            if self.rule.description:
+                return _("allow by number rule %(pattern)s (%(description)s)", **values)
+            return _("allow by number rule %(pattern)s", **values)
+        if self.rule.description:
+            return _("deny by number rule %(pattern)s (%(description)s)", **values)
+        return _("deny by number rule %(pattern)s", **values)
 
 
 def _group_ids(user: User | None) -> set[int]:
@@ -153,7 +150,7 @@ def answer(pbx: PbxServer | None, text: str, user: User | None) -> dict:
 
 
 def normalize(user: User, text: str) -> dict:
-    """The answer of ``dialer.normalize`` (API.md) for ``user``: nothing is dialed.
+    """The answer of ``dialer.normalize`` (docs/api.md) for ``user``: nothing is dialed.
 
     Uses the dial plan and rules of the caller's PBX (:func:`pbx_of`) and
     adds ``allowed``: whether the number rules let the caller dial the
