@@ -9,6 +9,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from phonebook import search as phonebook_search
 from phonebook.models import Contact, PhoneNumber
@@ -33,16 +35,19 @@ class PhoneNumberInline(admin.TabularInline):
         return not self._imported(obj) and super().has_delete_permission(request, obj)
 
 
-@admin.display(description="numbers")
+@admin.display(description=_("numbers"))
 def numbers(contact: Contact) -> str:
     return ", ".join(number.raw for number in contact.numbers.all()) or "—"
 
 
-@admin.display(description="origin", ordering="source")
+@admin.display(description=_("origin"), ordering="source")
 def origin(contact: Contact) -> str:
     if not contact.is_imported:
-        return "entered by hand"
-    return f"imported ({contact.get_source_display()}: {contact.source_name})"
+        return gettext("entered by hand")
+    return gettext("imported (%(source)s: %(name)s)") % {
+        "source": contact.get_source_display(),
+        "name": contact.source_name,
+    }
 
 
 @admin.register(Contact)
@@ -50,13 +55,13 @@ class ContactAdmin(admin.ModelAdmin):
     inlines = [PhoneNumberInline]
     list_display = ("name", "company", "department", numbers, origin, "updated")
     list_filter = ("source", "source_name")
-    search_help_text = (
+    search_help_text = _(
         'Starts of words in any order, accents and case ignored ("jea dup"); digits anywhere in a number.'
     )
     search_fields = ("name",)  # shows the search box; the search itself is get_search_results
     fieldsets = (
         (None, {"fields": ("name", "company", "department", "title", "email")}),
-        ("Origin", {"fields": (origin, "source_key", "updated")}),
+        (_("Origin"), {"fields": (origin, "source_key", "updated")}),
     )
     readonly_fields = (origin, "source_key", "updated")
 
@@ -74,8 +79,3 @@ class ContactAdmin(admin.ModelAdmin):
         if obj is not None and obj.is_imported:
             return ("name", "company", "department", "title", "email", *self.readonly_fields)
         return self.readonly_fields
-
-    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        # The numbers are saved after the contact: index their digits now.
-        form.instance.refresh_search_digits()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from phonebook.numbers import search_digits, to_e164
 from phonebook.text import clean, digits_of, fold
@@ -13,40 +14,48 @@ SORT_NAME_LENGTH = 255
 
 class Contact(models.Model):
     class Source(models.TextChoices):
-        MANUAL = "manual", "entered by hand"
-        LDAP = "ldap", "LDAP directory"
-        SQL = "sql", "SQL database"
-        FILE = "file", "vCard or CSV file"
+        MANUAL = "manual", _("entered by hand")
+        LDAP = "ldap", _("LDAP directory")
+        SQL = "sql", _("SQL database")
+        FILE = "file", _("vCard or CSV file")
 
-    name = models.CharField(max_length=200)
-    company = models.CharField(max_length=200, blank=True)
-    department = models.CharField(max_length=200, blank=True)
-    title = models.CharField(max_length=200, blank=True)
-    email = models.CharField("e-mail", max_length=254, blank=True)
-    source = models.CharField(max_length=16, choices=Source.choices, default=Source.MANUAL, editable=False)
+    name = models.CharField(_("name"), max_length=200)
+    company = models.CharField(_("company"), max_length=200, blank=True)
+    department = models.CharField(_("department"), max_length=200, blank=True)
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    email = models.CharField(_("e-mail"), max_length=254, blank=True)
+    source = models.CharField(
+        _("source"), max_length=16, choices=Source.choices, default=Source.MANUAL, editable=False
+    )
     source_name = models.CharField(
+        _("source name"),
         max_length=100,
         blank=True,
         editable=False,
-        help_text="Which import brought this contact (--source-name); empty for contacts entered by hand.",
+        help_text=_("Which import brought this contact (--source-name); empty for contacts entered by hand."),
     )
     source_key = models.TextField(
-        blank=True, editable=False, help_text="What identifies it in its source: entryUUID, DN, row key, UID."
+        _("source key"),
+        blank=True,
+        editable=False,
+        help_text=_("What identifies it in its source: entryUUID, DN, row key, UID."),
     )
     # sha256 of source_key: the unique key within the source (NULL for contacts entered by hand,
     # so that they never collide). A hash keeps the index small and case-exact on every engine.
-    source_hash = models.CharField(max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001
+    source_hash = models.CharField(_("source hash"), max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001
     # sha256 of the imported data: an import that brings the same data changes nothing.
-    fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+    fingerprint = models.CharField(_("fingerprint"), max_length=64, blank=True, editable=False)
     # Folded copies for searching (phonebook.text.fold): kept by save() and by the importers.
-    sort_name = models.CharField(max_length=SORT_NAME_LENGTH, editable=False, default="")
-    search_org = models.TextField(blank=True, editable=False, default="")
-    search_digits = models.TextField(blank=True, editable=False, default="")
-    created = models.DateTimeField(auto_now_add=True)
-    updated = models.DateTimeField(auto_now=True)
+    sort_name = models.CharField(_("sort name"), max_length=SORT_NAME_LENGTH, editable=False, default="")
+    search_org = models.TextField(_("search org"), blank=True, editable=False, default="")
+    search_digits = models.TextField(_("search digits"), blank=True, editable=False, default="")
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["sort_name", "id"]
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
         indexes = [models.Index(fields=["sort_name", "id"], name="phonebook_contact_sort_name")]
         constraints = [
             models.UniqueConstraint(
@@ -59,6 +68,9 @@ class Contact(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         self.refresh_search_fields()
+        if self.pk is not None:
+            # Never write back digits read before a number changed (a shell's stale object).
+            self.refresh_search_digits(save=False)
         super().save(*args, **kwargs)
 
     @property
@@ -71,8 +83,13 @@ class Contact(models.Model):
         self.search_org = fold(f"{self.company} {self.department}")
 
     def refresh_search_digits(self, save: bool = True) -> None:
-        """Recompute ``search_digits`` from the contact's numbers (after they changed)."""
-        self.search_digits = join_search_digits((n.raw, n.e164) for n in self.numbers.all())
+        """Recompute ``search_digits`` from the contact's numbers in the database (and store it).
+
+        Called by the signals of :mod:`phonebook.signals` whenever a number is
+        saved or deleted through the ORM, and by :meth:`save`.
+        """
+        numbers = PhoneNumber.objects.filter(contact_id=self.pk).order_by("id").values_list("raw", "e164")
+        self.search_digits = join_search_digits(numbers)
         if save:
             Contact.objects.filter(pk=self.pk).update(search_digits=self.search_digits)
 
@@ -88,28 +105,33 @@ def join_search_digits(numbers) -> str:
 
 class PhoneNumber(models.Model):
     class Label(models.TextChoices):
-        WORK = "work", "work"
-        MOBILE = "mobile", "mobile"
-        HOME = "home", "home"
-        FAX = "fax", "fax"
-        OTHER = "other", "other"
+        WORK = "work", _("work")
+        MOBILE = "mobile", _("mobile")
+        HOME = "home", _("home")
+        FAX = "fax", _("fax")
+        OTHER = "other", _("other")
 
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="numbers")
-    label = models.CharField(max_length=8, choices=Label.choices, default=Label.WORK)
-    raw = models.CharField("number", max_length=64, help_text="As written: +44 20 7946 0958, 01 42 68 53 00")
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="numbers", verbose_name=_("contact")
+    )
+    label = models.CharField(_("label"), max_length=8, choices=Label.choices, default=Label.WORK)
+    raw = models.CharField(
+        _("number"), max_length=64, help_text=_("As written: +44 20 7946 0958, 01 42 68 53 00")
+    )
     e164 = models.CharField(
-        "E.164",
+        _("E.164"),
         max_length=20,
         blank=True,
         db_index=True,
         editable=False,
-        help_text="Empty: not a valid number",
+        help_text=_("Empty: not a valid number"),
     )
-    digits = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    digits = models.CharField(_("digits"), max_length=64, blank=True, db_index=True, editable=False)
 
     class Meta:
         ordering = ["id"]
-        verbose_name = "phone number"
+        verbose_name = _("phone number")
+        verbose_name_plural = _("phone numbers")
 
     def __str__(self) -> str:
         return f"{self.label}: {self.raw}"

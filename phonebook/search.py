@@ -11,7 +11,9 @@ stable):
 Digits in the query ("0958", "+44 20 7946") must occur in one of the
 contact's numbers; a number equal to the query (also in canonical form)
 ranks first. Each rank is one bounded query that stops as soon as enough
-contacts are found, so common prefixes cost no more than rare ones.
+contacts are found, so common prefixes cost no more than rare ones. Ranks 0
+and 1 are one query: among the names that start with the query, sorted by
+folded name, the name that is the query comes first.
 """
 
 from __future__ import annotations
@@ -167,7 +169,7 @@ def _ranks(query: Query, default_country: str) -> Iterator[tuple[QuerySet, bool]
         yield base.filter(number_filter), True
         return
     if query.text:
-        yield base.filter(sort_name=query.text), False
+        # Ranks 0 and 1: sorted by name, the names equal to the text come first.
         prefix = base.filter(
             sort_name__gte=query.text,
             sort_name__lt=_next_prefix(query.text),

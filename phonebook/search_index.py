@@ -6,7 +6,7 @@
 - PostgreSQL: a generated ``tsvector`` column (name words weighted A,
   company and department B) with a GIN index, a GIN index on the name's
   words alone, and a ``pg_trgm`` GIN index on the digits. ``pg_trgm`` must
-  be installed in the database (see README).
+  be installed in the database (see docs/phonebook.md, "On PostgreSQL").
 - MariaDB/MySQL: InnoDB FULLTEXT indexes on the name, and on the name with
   company and department.
 

@@ -84,7 +84,7 @@ def lookup_name(number: str, default_country: str | None = None) -> str:
 
 
 def contact_as_dict(contact: Contact) -> dict:
-    """A contact as the API answers it (API.md): no None anywhere."""
+    """A contact as the API answers it (docs/api.md): no None anywhere."""
     return {
         "id": contact.pk,
         "name": contact.name,

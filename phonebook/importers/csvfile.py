@@ -1,61 +1,33 @@
-"""CSV files with a header row: Google, Outlook and Thunderbird exports, or any with a mapping (pure)."""
+"""CSV files with a header row: Outlook, Google, Apple and Thunderbird exports, or any with a mapping (pure).
+
+The known headers are in :mod:`phonebook.importers.csv_headers`.
+"""
 
 from __future__ import annotations
 
 import csv
-import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from phonebook.errors import ImportFailed
+from phonebook.importers import csv_headers as known
 from phonebook.importers.mapping import TEXT_FIELDS, Mapping
-from phonebook.importers.records import ContactRecord, ImportFailed, NumberRecord
+from phonebook.importers.records import ContactRecord, NumberRecord, label_of
 from phonebook.text import fold
 
-# Known headers (folded) of common exports -> field. Google's "Phone 1 - Value" with
-# "Phone 1 - Type"/"Label" pairs are handled apart.
-_KNOWN_HEADERS = {
-    "name": "name, full name, display name, fn, nom, nom complet",
-    "company": "company, organization, organisation, organization name, organization 1 name, "
-    "societe, entreprise",
-    "department": "department, organization department, organization 1 department, service, departement",
-    "title": "title, job title, organization title, organization 1 title, fonction",
-    "email": "email, e mail, e mail address, primary email, e mail 1 value, mail, email address, courriel",
-    "work": "work, work phone, business phone, business phone 2, company main phone, telephone, phone, "
-    "telephone number, primary phone, telephone professionnel",
-    "mobile": "mobile, mobile phone, mobile number, cell, cellular number, portable",
-    "home": "home, home phone, home phone 2, telephone personnel",
-    "fax": "fax, business fax, fax number, home fax",
-    "other": "other, other phone, pager, pager number, assistant s phone",
-    "key": "key, uid, id",
-}
-CSV_HEADERS: dict[str, str] = {
-    header.strip(): target for target, headers in _KNOWN_HEADERS.items() for header in headers.split(",")
-}
-_PREFERRED = ("display name", "full name", "job title", "organization title", "organization 1 title")
-_GIVEN = ("first name", "given name", "prenom")
-_FAMILY = ("last name", "family name", "surname")
 _GOOGLE_PHONE = re.compile(r"^phone (\d+) value$")
-
-
-def _label_of(text: str) -> str:
-    folded = fold(text)
-    if "fax" in folded:
-        return "fax"
-    for word, label in (("mobile", "mobile"), ("cell", "mobile"), ("home", "home"), ("work", "work")):
-        if word in folded:
-            return label
-    return "work" if not folded else "other"
 
 
 @dataclass
 class CsvLayout:
-    """Which column gives what: fields (first non-empty wins), numbers, given/family names."""
+    """Which column gives what: fields (first non-empty wins), numbers, parts of the name."""
 
     fields: dict[str, list[int]] = field(default_factory=dict)
     numbers: list[tuple[str, int]] = field(default_factory=list)
     typed_numbers: list[tuple[int, int]] = field(default_factory=list)  # (value column, type column)
     given: int | None = None
+    middle: int | None = None
     family: int | None = None
 
 
@@ -80,6 +52,31 @@ def _google_phone(layout: CsvLayout, folded: list[str], column: int, number: str
     layout.typed_numbers.append((column, -1))
 
 
+def _name_part(layout: CsvLayout, folded: list[str], column: int) -> bool:
+    """Takes ``column`` as a part of the name (given, middle, family) if it is one; says if it was."""
+    header = folded[column]
+    if header in known.FAMILY_WITH_GIVEN and not known.GIVEN & set(folded):
+        return False  # a French "Nom" alone: the whole name
+    for part, headers in (
+        ("given", known.GIVEN),
+        ("middle", known.MIDDLE),
+        ("family", known.FAMILY | known.FAMILY_WITH_GIVEN),
+    ):
+        if header in headers:
+            if getattr(layout, part) is None:
+                setattr(layout, part, column)
+            return True
+    return False
+
+
+def _order(layout: CsvLayout, folded: list[str]) -> None:
+    """The columns of each text field in order of preference (see csv_headers)."""
+    for name, columns in layout.fields.items():
+        columns.sort(key=lambda c: known.RANK.get(folded[c], len(known.RANK)))
+        if name == "title" and len(columns) > 1:
+            columns[:] = [c for c in columns if folded[c] != known.COURTESY_TITLE]
+
+
 def csv_layout(header: list[str], overrides: Mapping) -> CsvLayout:
     """Which column gives what, from the header and ``--columns``; ImportFailed for a missing column."""
     layout = CsvLayout()
@@ -87,27 +84,17 @@ def csv_layout(header: list[str], overrides: Mapping) -> CsvLayout:
     _apply_overrides(layout, folded, overrides)
     mapped = {c for cols in layout.fields.values() for c in cols} | {c for _, c in layout.numbers}
     for i, h in enumerate(folded):
-        target = CSV_HEADERS.get(h)
-        if i in mapped:
+        if i in mapped or _name_part(layout, folded, i):
             continue
+        target = known.CSV_HEADERS.get(h) or ("name" if h in known.FAMILY_WITH_GIVEN else "")
         if target and target not in overrides:
             if target in TEXT_FIELDS:
                 layout.fields.setdefault(target, []).append(i)
             else:
                 layout.numbers.append((target, i))
-        elif h in _GIVEN and layout.given is None:
-            layout.given = i
-        elif h in _FAMILY and layout.family is None:
-            layout.family = i
         elif match := _GOOGLE_PHONE.match(h):
             _google_phone(layout, folded, i, match.group(1))
-    for name, columns in layout.fields.items():
-        # "Job Title" before Outlook's "Title" (Mr., Dr.), "Display Name" before "Name"...
-        columns.sort(
-            key=lambda c: _PREFERRED.index(folded[c]) if folded[c] in _PREFERRED else len(_PREFERRED)
-        )
-        if name == "title" and folded[columns[0]] in _PREFERRED:
-            del columns[1:]  # Outlook's "Title" is Mr. or Dr. when a "Job Title" is there
+    _order(layout, folded)
     if not layout.fields.get("name") and layout.given is None and layout.family is None:
         raise ImportFailed(
             "the CSV header has no name column (Name, Full Name, Display Name, First Name/Last Name...): "
@@ -125,7 +112,7 @@ def row_to_record(row: list[str], layout: CsvLayout, where: str) -> ContactRecor
         value = next((cell(c) for c in columns if cell(c)), "")
         setattr(record, name, value)
     if not record.name:
-        parts = (cell(c) for c in (layout.given, layout.family) if c is not None)
+        parts = (cell(c) for c in (layout.given, layout.middle, layout.family) if c is not None)
         record.name = " ".join(p for p in parts if p)
     for label, column in layout.numbers:
         if cell(column):
@@ -134,14 +121,16 @@ def row_to_record(row: list[str], layout: CsvLayout, where: str) -> ContactRecor
         # Google puts several numbers of one type in one cell: "a ::: b".
         for value in cell(value_column).split(":::"):
             if value.strip():
-                record.numbers.append(NumberRecord(_label_of(cell(type_column)), value.strip()))
+                record.numbers.append(NumberRecord(label_of(cell(type_column)), value.strip()))
     return record
 
 
 def read_csv(
-    stream: io.TextIOBase, source: str, overrides: Mapping, delimiter: str = ""
+    lines: Iterable[str], source: str, overrides: Mapping, delimiter: str = ""
 ) -> Iterator[ContactRecord]:
-    header_line = stream.readline()
+    """The contacts of a CSV file given as text lines (line ends kept). Raises :class:`ImportFailed`."""
+    stream = iter(lines)
+    header_line = next(stream, "")
     if not header_line.strip():
         raise ImportFailed(f"{source}: empty file (a CSV file starts with a header row)")
     header_line = header_line.lstrip("\ufeff")

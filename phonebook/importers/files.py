@@ -1,15 +1,19 @@
 """Contacts from a file: vCard 2.1/3.0/4.0 and CSV with a header row, streamed line by line.
 
-vCard: as exported by Thunderbird, Outlook (2.1, quoted-printable), Google
-and Nextcloud: FN (else N), ORG (company;department), TITLE, EMAIL, TEL with
-its TYPE (cell, home, fax, work...), UID as the key.
+vCard: as exported by Thunderbird, Outlook (2.1, quoted-printable), Google,
+Apple, Android and Nextcloud: FN (else N), ORG (company;department), TITLE,
+EMAIL, TEL with its TYPE (cell, home, fax, work...), UID as the key.
 
-CSV: the header names the columns; the usual headers of Google, Outlook and
-Thunderbird exports are known, and ``--columns field=Header|Header`` maps
-any other. Delimiter , ; or tab (guessed from the header line).
+CSV: the header names the columns; the headers of Outlook (English and
+French), Google, Apple and Thunderbird exports are known, and
+``--columns field=Header|Header`` maps any other. Delimiter , ; or tab
+(guessed from the header line).
 
-Encodings: UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252 /
-Latin-1: the file is checked once before the import starts.
+Encodings (:mod:`phonebook.importers.decoding`): by default each line (each
+vCard value) is read as UTF-8, else in Windows-1252 (Latin-1) for that line
+alone, and the lines read so are reported; UTF-16 with or without a
+byte-order mark is recognised. ``--encoding`` forces one encoding for the
+whole file (a line that is not valid in it stops the import).
 """
 
 from __future__ import annotations
@@ -20,12 +24,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from phonebook.errors import ImportFailed
 from phonebook.importers.csvfile import read_csv
+from phonebook.importers.decoding import Decoder, byte_lines, sniff_utf16
 from phonebook.importers.mapping import Mapping
-from phonebook.importers.records import ContactRecord, ImportFailed
+from phonebook.importers.records import ContactRecord
 from phonebook.importers.vcard import read_vcards
 
 _CHUNK = 1 << 16
+_HEAD = 4096
 
 
 class _CountingReader(io.RawIOBase):
@@ -44,59 +51,49 @@ class _CountingReader(io.RawIOBase):
         self.position += len(data)
         return len(data)
 
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
 
-def detect_encoding(path: Path) -> str:
-    """utf-8-sig, utf-16, or cp1252/latin-1 when the bytes are not UTF-8 (one pass, bounded memory)."""
-    with path.open("rb") as stream:
-        head = stream.read(4)
-        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return "utf-16"
-        stream.seek(0)
-        utf8 = codecs.getincrementaldecoder("utf-8")()
-        cp1252 = codecs.getincrementaldecoder("cp1252")()
-        is_utf8 = is_cp1252 = True
-        while chunk := stream.read(_CHUNK):
-            if is_utf8:
-                try:
-                    utf8.decode(chunk)
-                except UnicodeDecodeError:
-                    is_utf8 = False
-            if is_cp1252:
-                try:
-                    cp1252.decode(chunk)
-                except UnicodeDecodeError:
-                    is_cp1252 = False
-            if not is_utf8 and not is_cp1252:
-                break
-        if is_utf8:
-            try:
-                utf8.decode(b"", final=True)
-                return "utf-8-sig"
-            except UnicodeDecodeError:
-                pass
-        return "cp1252" if is_cp1252 else "latin-1"
+
+def _wide(encoding: str) -> str:
+    """``encoding`` if it is UTF-16 or UTF-32 (read as a whole, not line by line), else ""."""
+    name = codecs.lookup(encoding).name
+    return encoding if name.startswith(("utf-16", "utf-32")) else ""
 
 
 class FileSource:
-    """A contacts file, opened for streaming; ``fraction`` says how far it is read."""
+    """A contacts file, opened for streaming; ``fraction`` says how far it is read.
+
+    ``decoder`` decodes its lines and remembers those that needed the legacy
+    encoding (:meth:`warnings`). Raises :class:`ImportFailed` for a missing
+    file, an unknown encoding, or a file that is not text.
+    """
 
     def __init__(self, path: Path, encoding: str = "auto") -> None:
         if not path.is_file():
             raise ImportFailed(f"{path}: no such file")
         self.path = path
         self.size = max(path.stat().st_size, 1)
-        self.encoding = detect_encoding(path) if encoding == "auto" else encoding
+        if encoding != "auto":
+            try:
+                codecs.lookup(encoding)
+            except LookupError:
+                raise ImportFailed(f"unknown encoding {encoding!r}") from None
+        with path.open("rb") as stream:
+            head = stream.read(_HEAD)
         try:
-            codecs.lookup(self.encoding)
-        except LookupError:
-            raise ImportFailed(f"unknown encoding {encoding!r}") from None
+            self.wide = sniff_utf16(head) if encoding == "auto" else _wide(encoding)
+        except ImportFailed as exc:
+            raise ImportFailed(f"{path.name}: {exc}") from None
+        self.decoder = Decoder(path.name, "auto" if self.wide else encoding)
         self._counter: _CountingReader | None = None
 
-    def open(self) -> io.TextIOWrapper:
+    def lines(self) -> Iterator[bytes]:
+        """The file's lines as bytes (UTF-16 files come out as UTF-8), counted for :attr:`fraction`."""
         self._counter = _CountingReader(self.path.open("rb"))
-        return io.TextIOWrapper(
-            io.BufferedReader(self._counter, _CHUNK), encoding=self.encoding, errors="strict", newline=""
-        )
+        with io.BufferedReader(self._counter, _CHUNK) as stream:
+            yield from byte_lines(stream, self.wide)
 
     @property
     def fraction(self) -> float:
@@ -104,8 +101,18 @@ class FileSource:
 
     def looks_like_vcard(self) -> bool:
         with self.path.open("rb") as stream:
-            head = stream.read(4096).decode(self.encoding, errors="ignore").lstrip("\ufeff \r\n\t")
-        return head.upper().startswith("BEGIN:VCARD")
+            head = stream.read(_HEAD).decode(self.wide or "utf-8", errors="ignore")
+        return head.lstrip("\ufeff \r\n\t").upper().startswith("BEGIN:VCARD")
+
+    def warnings(self) -> list[str]:
+        """What the admin should check after the import (lines not read as the file said)."""
+        return self.decoder.warnings()
+
+
+def _text_lines(source: FileSource) -> Iterator[str]:
+    """The file's lines decoded one by one (:class:`~phonebook.importers.decoding.Decoder`)."""
+    for number, line in enumerate(source.lines(), start=1):
+        yield source.decoder.text(line, number)
 
 
 def read_file(
@@ -115,11 +122,7 @@ def read_file(
     if file_format == "auto":
         file_format = "vcard" if source.looks_like_vcard() else "csv"
     name = source.path.name
-    with source.open() as stream:
-        try:
-            if file_format == "vcard":
-                yield from read_vcards(stream, name)
-            else:
-                yield from read_csv(stream, name, overrides, delimiter)
-        except UnicodeDecodeError as exc:
-            raise ImportFailed(f"{name}: not valid {source.encoding} text ({exc.reason})") from None
+    if file_format == "vcard":
+        yield from read_vcards(source.lines(), name, source.decoder, charsets=not source.wide)
+    else:
+        yield from read_csv(_text_lines(source), name, overrides, delimiter)

@@ -1,7 +1,12 @@
 """Contacts from an LDAP directory, read with paged results (RFC 2696).
 
 Paged results let a directory larger than the server's size limit import
-completely; a page at a time is in memory. Any LDAP error ends the import
+completely, when the server lets the reading account page past that limit.
+A stock OpenLDAP does not (its ``sizelimit 500`` also caps the total of a
+paged search): the entries are then read in searches split by the first
+letters of an attribute (:mod:`phonebook.importers.ldap_split`), with a
+warning saying what the directory's admin can change; a page at a time is
+in memory, and the DNs read so far. Any LDAP error ends the import
 (nothing is written): a partial read must never look like a complete one,
 above all with --prune.
 """
@@ -12,14 +17,18 @@ import contextlib
 import functools
 import hashlib
 import logging
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import ldap
 from ldap.controls import SimplePagedResultsControl
 
+from phonebook.errors import ImportFailed
+from phonebook.importers import ldap_split
 from phonebook.importers.mapping import LDAP_DEFAULTS, Mapping
-from phonebook.importers.records import LABELS, ContactRecord, ImportFailed, NumberRecord
+from phonebook.importers.records import LABELS, ContactRecord, NumberRecord
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +54,10 @@ class LdapConfig:
     ca_file: str = ""
     page_size: int = 500
     timeout: float = 30.0
+    # Past a size limit that caps paging: searches split by this attribute's first letters ("": fail).
+    split_attribute: str = "cn"
+    # What the admin should know after a successful read (filled while reading).
+    warnings: list[str] = field(default_factory=list)
 
     def attributes(self) -> list[str]:
         names: dict[str, None] = {}
@@ -129,12 +142,51 @@ def _connect(config: LdapConfig) -> ldap.ldapobject.LDAPObject:
     return conn
 
 
-def _failure(exc: ldap.LDAPError, config: LdapConfig) -> ImportFailed:
+def _unreachable(uri: str, timeout: float) -> str:
+    """Why nothing answers at ``uri``, found by asking the network ourselves (libldap's own text,
+    "Transport endpoint is not connected", says neither)."""
+    try:
+        url = urlsplit(uri)
+        port_number = url.port or (636 if url.scheme.lower() == "ldaps" else 389)
+    except ValueError:
+        return "not an LDAP URI"
+    if url.scheme.lower() == "ldapi":
+        return "no LDAP server listens on that local socket"
+    host = url.hostname or "localhost"
+    try:
+        socket.getaddrinfo(host, port_number, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        return f"unknown host name {host!r}: check the URI"
+    try:
+        with socket.create_connection((host, port_number), timeout=min(timeout, 5.0)):
+            return f"{host} port {port_number} accepts connections but does not answer as an LDAP server"
+    except ConnectionRefusedError:
+        return f"nothing listens on {host} port {port_number}: is the LDAP server stopped?"
+    except OSError:
+        return f"{host} port {port_number} does not answer: the host is down or a firewall drops the traffic"
+
+
+def _size_limit(config: LdapConfig, read: int) -> ImportFailed:
+    """The server capped a paged search: what the directory's admin must change."""
+    who = f'dn.exact="{config.bind_dn}"' if config.bind_dn else "anonymous"
+    return ImportFailed(
+        f"the LDAP server {config.uri} stopped the search at its size limit after {read} entries, "
+        "paged results notwithstanding: this account may not read more in one search. Ask the "
+        f"directory's administrator to lift the limit for it (OpenLDAP: limits {who} "
+        "size.prtotal=unlimited, in slapd.conf or as olcLimits of the database)"
+    )
+
+
+def _failure(exc: ldap.LDAPError, config: LdapConfig, read: int = 0) -> ImportFailed:
     """A message for the admin: what went wrong, never the password."""
     info = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
     detail = info.get("info") or info.get("desc") or exc.__class__.__name__
     if isinstance(exc, ldap.SERVER_DOWN):
-        return ImportFailed(f"cannot reach the LDAP server {config.uri} ({detail})")
+        return ImportFailed(
+            f"cannot reach the LDAP server {config.uri} ({_unreachable(config.uri, config.timeout)})"
+        )
+    if isinstance(exc, ldap.SIZELIMIT_EXCEEDED):
+        return _size_limit(config, read)
     if isinstance(exc, ldap.INVALID_CREDENTIALS):
         return ImportFailed(f"the LDAP server refused the bind DN {config.bind_dn!r} or its password")
     if isinstance(exc, ldap.NO_SUCH_OBJECT):
@@ -149,51 +201,84 @@ def _failure(exc: ldap.LDAPError, config: LdapConfig) -> ImportFailed:
 
 
 def read_entries(config: LdapConfig) -> Iterator[tuple[str, dict[str, list[bytes]]]]:
-    """Every entry of the search, a page at a time: ``(dn, attributes)``. Raises ImportFailed."""
+    """Every entry of the search, a page at a time: ``(dn, attributes)``. Raises ImportFailed.
+
+    When the server's size limit stops the paged search (a stock OpenLDAP),
+    the same entries are read again in searches split by the first letters
+    of ``config.split_attribute`` (:mod:`phonebook.importers.ldap_split`),
+    each entry once.
+    """
     if config.scope not in SCOPES:
         raise ImportFailed(f"unknown scope {config.scope!r} (base, one or sub)")
     try:
         conn = _connect(config)
     except ldap.LDAPError as exc:
         raise _failure(exc, config) from exc
+    seen: set[str] = set()
+
+    def search(search_filter: str) -> Iterator[tuple[str, dict[str, list[bytes]]]]:
+        return _paged(conn, config, search_filter, seen)
+
     try:
-        control = SimplePagedResultsControl(criticality=True, size=config.page_size, cookie=b"")
-        attributes = config.attributes()
-
-        def ask() -> int:
-            return conn.search_ext(
-                config.base, SCOPES[config.scope], config.filter, attributes, serverctrls=[control]
-            )
-
-        msgid = ask()
-        pages = 0
-        while True:
-            _rtype, entries, _msgid, controls = conn.result3(msgid, timeout=config.timeout)
-            pages += 1
-            cookie = next(
-                (c.cookie for c in controls if c.controlType == SimplePagedResultsControl.controlType), None
-            )
-            if cookie:
-                # Ask for the next page before this one is processed: the server prepares it
-                # meanwhile (at most two pages are in memory).
-                control.cookie = cookie
-                msgid = ask()
-            for dn, attrs in entries:
-                if dn is not None and isinstance(attrs, dict):  # not a search reference
-                    yield dn, attrs
-            if cookie is None:
-                if pages == 1:
-                    break  # the whole answer fitted: some servers then send no paging control
-                raise ImportFailed(
-                    f"the LDAP server {config.uri} stopped paging in the middle of the results"
-                )
-            if not cookie:
-                break
+        try:
+            yield from search(config.filter)
+        except ldap.SIZELIMIT_EXCEEDED:
+            if not config.split_attribute:
+                raise
+            config.warnings.append(_splitting(config, len(seen)))
+            logger.warning("%s", config.warnings[-1])
+            yield from ldap_split.split_search(search, config.filter, config.split_attribute)
     except ldap.LDAPError as exc:
-        raise _failure(exc, config) from exc
+        raise _failure(exc, config, len(seen)) from exc
     finally:
         with contextlib.suppress(ldap.LDAPError):
             conn.unbind_s()
+
+
+def _splitting(config: LdapConfig, read: int) -> str:
+    who = f'dn.exact="{config.bind_dn}"' if config.bind_dn else "anonymous"
+    return (
+        f"the LDAP server {config.uri} stopped the paged search at its size limit after {read} entries: "
+        f"reading by the first letters of {config.split_attribute} instead (slower; the directory's "
+        f"administrator can lift the limit: OpenLDAP limits {who} size.prtotal=unlimited)"
+    )
+
+
+def _paged(
+    conn: ldap.ldapobject.LDAPObject, config: LdapConfig, search_filter: str, seen: set[str]
+) -> Iterator[tuple[str, dict[str, list[bytes]]]]:
+    """The entries of one paged search not in ``seen`` (their DNs added). Raises LDAPError, ImportFailed."""
+    control = SimplePagedResultsControl(criticality=True, size=config.page_size, cookie=b"")
+    attributes = config.attributes()
+
+    def ask() -> int:
+        return conn.search_ext(
+            config.base, SCOPES[config.scope], search_filter, attributes, serverctrls=[control]
+        )
+
+    msgid = ask()
+    pages = 0
+    while True:
+        _rtype, entries, _msgid, controls = conn.result3(msgid, timeout=config.timeout)
+        pages += 1
+        cookie = next(
+            (c.cookie for c in controls if c.controlType == SimplePagedResultsControl.controlType), None
+        )
+        if cookie:
+            # Ask for the next page before this one is processed: the server prepares it
+            # meanwhile (at most two pages are in memory).
+            control.cookie = cookie
+            msgid = ask()
+        for dn, attrs in entries:
+            if dn is not None and isinstance(attrs, dict) and dn not in seen:  # not a search reference
+                seen.add(dn)
+                yield dn, attrs
+        if cookie is None:
+            if pages == 1:
+                break  # the whole answer fitted: some servers then send no paging control
+            raise ImportFailed(f"the LDAP server {config.uri} stopped paging in the middle of the results")
+        if not cookie:
+            break
 
 
 def entry_fingerprint(attrs: dict[str, list[bytes]], salt: bytes) -> str:

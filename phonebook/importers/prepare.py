@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 import phonenumbers
 
-from phonebook.importers.records import LABELS, ContactRecord, ImportFailed
+from phonebook.errors import ImportFailed
+from phonebook.importers.records import LABELS, ContactRecord
 from phonebook.models import Contact, PhoneNumber
 from phonebook.text import clean, digits_of
 

@@ -6,11 +6,29 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from phonebook.text import fold
+
 LABELS = ("work", "mobile", "home", "fax", "other")
 
+# Words of the free-text labels of exports (Google's "Phone 1 - Label", Apple's X-ABLabel), by label;
+# the first label with a word in the text wins.
+_LABEL_WORDS = (
+    ("fax", "fax faxes telecopie telefax"),
+    ("mobile", "mobile cell cellular iphone portable handy mobil movil cellulare gsm car"),
+    ("home", "home domicile maison prive private privat casa personnel personal"),
+    ("work", "work office bureau main business professionnel pro buro arbeit trabajo lavoro company"),
+)
 
-class ImportFailed(Exception):
-    """The import cannot go on; the message says why, for an admin, without secrets."""
+
+def label_of(text: str) -> str:
+    """The label of a number from an export's free text ("Work Fax", "* Mobile", "Bureau"); "" gives work."""
+    words = set(fold(text).split())
+    if not words:
+        return "work"
+    for label, label_words in _LABEL_WORDS:
+        if words & set(label_words.split()):
+            return label
+    return "other"
 
 
 class NumberRecord(NamedTuple):  # a tuple: made by the hundred thousand

@@ -1,11 +1,13 @@
-"""Contacts from a query on an outside PostgreSQL or MySQL/MariaDB database.
+"""Contacts from a query on another database: PostgreSQL, MySQL/MariaDB, an SQLite file, any Django speaks.
 
 The query's columns name the contact fields (``SELECT emp_no AS key,
 full_name AS name, phone AS work ...``): key, name, company, department,
 title, email, and the number labels work, mobile, home, fax, other, each
 optionally followed by ``_anything`` to give several numbers of one label
-(``work_2``). Rows are streamed by a server-side cursor in a read-only
-transaction: the source is never changed, and memory stays bounded.
+(``work_2``). The database is reached through Django's own backends
+(:mod:`externaldb`); rows are streamed (a server-side cursor where the
+database has one) in a read-only session, in a transaction rolled back at
+the end: the source is never changed, and memory stays bounded.
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.db import Error as DatabaseError
 
+import externaldb
+from phonebook.errors import ImportFailed
 from phonebook.importers.mapping import TEXT_FIELDS
-from phonebook.importers.records import LABELS, ContactRecord, ImportFailed, NumberRecord
+from phonebook.importers.records import LABELS, ContactRecord, NumberRecord
 
 logger = logging.getLogger(__name__)
 
@@ -64,91 +69,35 @@ def row_to_record(row: tuple[Any, ...], columns: list[tuple[str, str]], where: s
     return record
 
 
-def _connect(url: str, timeout: int) -> tuple[Any, str]:
-    try:
-        params = dj_database_url.parse(url)
-    except ValueError as exc:
-        raise ImportFailed(f"the SQL source URL is not valid ({exc})") from None
-    engine = params.get("ENGINE", "")
-    if engine.endswith("postgresql"):
-        import psycopg
-
-        try:
-            conn = psycopg.connect(
-                host=params.get("HOST") or None,
-                port=params.get("PORT") or None,
-                dbname=params.get("NAME") or None,
-                user=params.get("USER") or None,
-                password=params.get("PASSWORD") or None,
-                connect_timeout=timeout,
-            )
-        except psycopg.Error as exc:
-            raise _failure(exc, params) from None
-        conn.read_only = True
-        return conn, "postgresql"
-    if engine.endswith("mysql"):
-        import MySQLdb
-        import MySQLdb.cursors
-
-        try:
-            conn = MySQLdb.connect(
-                host=params.get("HOST") or "localhost",
-                port=int(params.get("PORT") or 3306),
-                user=params.get("USER") or "",
-                password=params.get("PASSWORD") or "",
-                database=params.get("NAME") or "",
-                charset="utf8mb4",
-                connect_timeout=timeout,
-                cursorclass=MySQLdb.cursors.SSCursor,
-            )
-        except MySQLdb.Error as exc:
-            raise _failure(exc, params) from None
-        return conn, "mysql"
-    raise ImportFailed("the SQL source must be a postgres:// or mysql:// URL")
-
-
-def _failure(exc: Exception, params: Any) -> ImportFailed:
-    """The driver's message, for the admin, with the password taken out if it was echoed."""
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
-    if params.get("PASSWORD"):
-        message = message.replace(str(params["PASSWORD"]), "***")
-    return ImportFailed(f"SQL source error: {message[:300]}")
-
-
 def read_records(config: SqlConfig) -> Iterator[ContactRecord]:
-    """Every row of the query as a contact record, streamed. Raises ImportFailed."""
-    params = dj_database_url.parse(config.url) if "://" in config.url else {}
-    conn, vendor = _connect(config.url, config.timeout)
-    driver_error: type[Exception]
-    if vendor == "postgresql":
-        import psycopg
+    """Every row of the query as a contact record, streamed. Raises ImportFailed.
 
-        driver_error = psycopg.Error
-    else:
-        import MySQLdb
-
-        driver_error = MySQLdb.Error
+    The rows come through a server-side cursor where the database has one
+    (``chunked_cursor()``; on MySQL/MariaDB an unbuffered cursor), in one
+    transaction that is rolled back at the end, on a read-only session.
+    """
     try:
-        if vendor == "postgresql":
-            cursor = conn.cursor(name="astitray_phonebook_import")
-            cursor.itersize = FETCH_SIZE
-        else:
-            cursor = conn.cursor()
-            cursor.execute("START TRANSACTION READ ONLY")
-        cursor.execute(config.query)
-        if cursor.description is None:
-            raise ImportFailed("the query returns no rows (use a SELECT)")
-        columns = column_fields([d[0] for d in cursor.description])
-        count = 0
-        while rows := cursor.fetchmany(FETCH_SIZE):
-            for row in rows:
-                count += 1
-                yield row_to_record(row, columns, f"row {count}")
-    except driver_error as exc:
-        raise _failure(exc, params) from None
+        alias = externaldb.alias_for(config.url, purpose="phonebook_sql", timeout=config.timeout, stream=True)
+    except (ValueError, ImproperlyConfigured) as exc:
+        raise ImportFailed(f"the SQL source URL is not usable ({exc})") from None
+    try:
+        connection = externaldb.checked_connection(alias)
+        connection.set_autocommit(False)  # one transaction, never committed (closing rolls it back)
+        with connection.chunked_cursor() as cursor:
+            yield from _rows(cursor, config.query)
+    except DatabaseError as exc:
+        raise ImportFailed(f"SQL source error: {externaldb.describe(exc, config.url)}") from None
     finally:
-        try:
-            conn.rollback()
-            conn.close()
-        except driver_error:
-            pass
+        externaldb.close(alias)
+
+
+def _rows(cursor: Any, query: str) -> Iterator[ContactRecord]:
+    cursor.execute(query)  # no parameters: the query is the admin's, run as written
+    if cursor.description is None:
+        raise ImportFailed("the query returns no rows (use a SELECT)")
+    columns = column_fields([d[0] for d in cursor.description])
+    count = 0
+    while rows := cursor.fetchmany(FETCH_SIZE):
+        for row in rows:
+            count += 1
+            yield row_to_record(row, columns, f"row {count}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import logging
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,13 +21,16 @@ from itertools import islice
 from operator import itemgetter
 
 from django.db import connection, transaction
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from monitoring import metrics
+from phonebook.errors import ImportFailed
 from phonebook.importers import seen
 from phonebook.importers.prepare import LIBRARY, TEXT_FIELDS, Prepared, key_hash, prepare
-from phonebook.importers.records import ContactRecord, ImportFailed
-from phonebook.models import SORT_NAME_LENGTH, Contact, PhoneNumber, join_search_digits
+from phonebook.importers.prune import delete_numbers, prune
+from phonebook.importers.records import ContactRecord
+from phonebook.models import SORT_NAME_LENGTH, Contact, join_search_digits
 from phonebook.numbers import e164_of
 from phonebook.search_index import BulkSync
 from phonebook.text import clean, fold
@@ -58,6 +62,8 @@ class ImportOptions:
     source_name: str
     country: str
     prune: bool = False
+    prune_limit: int = 50  # percent of the source's contacts --prune may remove without --force
+    force: bool = False
     dry_run: bool = False
     keep_without_number: bool = False
     batch_size: int = 500
@@ -81,12 +87,28 @@ class ImportCounts:
     read: int = 0
 
     def summary(self, dry_run: bool) -> str:
-        verb = "would be " if dry_run else ""
-        return (
-            f"{self.read} read: {self.created} {verb}created, {self.updated} {verb}updated, "
-            f"{self.unchanged} unchanged, {self.removed} {verb}removed, "
-            f"{self.skipped} skipped (no name or no number), {self.duplicates} duplicates skipped"
-        )
+        """The counts in one line, in the current language."""
+        if dry_run:
+            template = _(
+                "%(read)d read: %(created)d would be created, %(updated)d would be updated, "
+                "%(unchanged)d unchanged, %(removed)d would be removed, "
+                "%(skipped)d skipped (no name or no number), %(duplicates)d duplicates skipped"
+            )
+        else:
+            template = _(
+                "%(read)d read: %(created)d created, %(updated)d updated, "
+                "%(unchanged)d unchanged, %(removed)d removed, "
+                "%(skipped)d skipped (no name or no number), %(duplicates)d duplicates skipped"
+            )
+        return template % {
+            "read": self.read,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "removed": self.removed,
+            "skipped": self.skipped,
+            "duplicates": self.duplicates,
+        }
 
 
 def _where(entry: Prepared | ContactRecord) -> str:
@@ -148,7 +170,30 @@ class ContactImport:
     # --- the run ----------------------------------------------------------------
 
     def run(self, records: Iterable[ContactRecord]) -> ImportCounts:
-        """Import every record; returns the counts. Raises ImportFailed (nothing changed)."""
+        """Import every record; returns the counts. Raises ImportFailed (nothing changed).
+
+        Counted for Prometheus (``astitray_phonebook_import*``): the result, the time taken,
+        and the contacts changed.
+        """
+        started = time.perf_counter()
+        try:
+            counts = self._run(records)
+        except BaseException:
+            metrics.count_import(self.options.source, "failed", time.perf_counter() - started, {})
+            raise
+        changes = {
+            "created": counts.created,
+            "updated": counts.updated,
+            "removed": counts.removed,
+            "unchanged": counts.unchanged,
+            "skipped": counts.skipped + counts.duplicates,
+        }
+        result = "dry_run" if self.options.dry_run else "ok"
+        seconds = time.perf_counter() - started
+        metrics.count_import(self.options.source, result, seconds, {} if self.options.dry_run else changes)
+        return counts
+
+    def _run(self, records: Iterable[ContactRecord]) -> ImportCounts:
         # Garbage collections were a tenth of an import's time: the objects alive before
         # (Django, phonenumbers' metadata) are left out of them, and they come every 50,000
         # new objects instead of 700 (the import's objects die with their batch: memory
@@ -170,7 +215,7 @@ class ContactImport:
                     if self.progress is not None:
                         self.progress(self.counts.read)
                 if self.options.prune:
-                    self._prune()
+                    self.counts.removed = prune(self.options, self.sync, self.report)
                 if self.options.track_keys:
                     seen.drop()
                 self.sync.resume()
@@ -374,7 +419,7 @@ class ContactImport:
             ],
         )
         self.sync.index(*changed)
-        PhoneNumber.objects.filter(contact_id__in=[contact_id for contact_id, _ in items]).delete()
+        delete_numbers([contact_id for contact_id, _item in items])
         numbers: list[tuple] = []
         for (contact_id, item), item_numbers in zip(items, parsed, strict=True):
             numbers.extend(self._number_rows(contact_id, item_numbers))
@@ -385,21 +430,3 @@ class ContactImport:
     def _report(self, sign: str, item: Prepared) -> None:
         if self.report is not None:
             self.report(f"{sign} {item.fields['name']} ({item.key})")
-
-    # --- prune ------------------------------------------------------------------
-
-    def _prune(self) -> None:
-        """Remove the contacts of this source that the import did not see (never other sources)."""
-        gone = Contact.objects.filter(
-            source=self.options.source, source_name=self.options.source_name
-        ).exclude(source_hash__in=RawSQL(seen.SUBQUERY, []))  # noqa: S611 (a constant)
-        if self.report is not None:
-            for name, key in gone.values_list("name", "source_key").iterator(chunk_size=1000):
-                self.report(f"- {name} ({key})")
-        PhoneNumber.objects.filter(contact_id__in=gone.values("id")).delete()
-        where = f"source = %s AND source_name = %s AND source_hash NOT IN ({seen.SUBQUERY})"
-        params = [self.options.source, self.options.source_name]
-        self.sync.forget(where, params)
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM phonebook_contact WHERE {where}", params)  # noqa: S608
-            self.counts.removed = cursor.rowcount

@@ -10,8 +10,10 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
+from django.utils.translation import gettext as _
 
-from phonebook.importers.records import ContactRecord, ImportFailed
+from phonebook.errors import ImportFailed
+from phonebook.importers.records import ContactRecord
 from phonebook.importers.writer import ContactImport, ImportOptions
 from phonebook.progress import Progress
 
@@ -22,7 +24,10 @@ def read_secret_file(path: str, option: str) -> str:
     try:
         return Path(path).read_text(encoding="utf-8").rstrip("\r\n")
     except OSError as exc:
-        raise CommandError(f"{option}: cannot read {path}: {exc.strerror}") from None
+        raise CommandError(
+            _("%(option)s: cannot read %(path)s: %(error)s")
+            % {"option": option, "path": path, "error": exc.strerror}
+        ) from None
 
 
 class ImportCommand(BaseCommand):
@@ -42,6 +47,18 @@ class ImportCommand(BaseCommand):
             "--prune",
             action="store_true",
             help="remove the contacts of this source (same --source-name) that the source no longer has",
+        )
+        common.add_argument(
+            "--prune-limit",
+            type=int,
+            default=50,
+            metavar="PERCENT",
+            help="--prune refuses to remove more than this share of the source's contacts (default 50)",
+        )
+        common.add_argument(
+            "--force",
+            action="store_true",
+            help="--prune removes what the source no longer has, however many that is",
         )
         common.add_argument(
             "--source-name",
@@ -76,18 +93,28 @@ class ImportCommand(BaseCommand):
         """How far the source is read (0..1) when it knows, for the progress bar."""
         return None
 
+    def warnings(self) -> list[str]:
+        """What the admin should check after a successful import (one sentence each)."""
+        return []
+
     def handle(self, *args, **options) -> None:
         country = (options["country"] or settings.ASTITRAY_DEFAULT_COUNTRY).upper()
         if len(country) != 2 or not country.isalpha():
-            raise CommandError(f"--country: expected a two-letter country code, not {country!r}")
+            raise CommandError(
+                _("--country: expected a two-letter country code, not %(country)r") % {"country": country}
+            )
         if not 1 <= options["batch_size"] <= 10000:
-            raise CommandError("--batch-size must be between 1 and 10000")
+            raise CommandError(_("--batch-size must be between 1 and 10000"))
+        if not 0 <= options["prune_limit"] <= 100:
+            raise CommandError(_("--prune-limit is a percentage, from 0 to 100"))
         verbosity = options["verbosity"]
         import_options = ImportOptions(
             source=self.source,
             source_name=self.source_name(options),
             country=country,
             prune=options["prune"],
+            prune_limit=options["prune_limit"],
+            force=options["force"],
             dry_run=options["dry_run"],
             keep_without_number=options["keep_without_number"],
             batch_size=options["batch_size"],
@@ -103,17 +130,21 @@ class ImportCommand(BaseCommand):
         try:
             counts = job.run(self.records(options))
         except ImportFailed as exc:
-            raise CommandError(f"{exc}; nothing was changed") from None
+            raise CommandError(_("%(error)s; nothing was changed") % {"error": exc}) from None
         except KeyboardInterrupt:
-            raise CommandError("interrupted; nothing was changed") from None
+            raise CommandError(_("interrupted; nothing was changed")) from None
         except DatabaseError as exc:
             # The phonebook's own database (locked, gone, another import writing the same contacts).
             logger.warning("phonebook import failed", exc_info=exc)
-            raise CommandError(f"database error ({exc.__class__.__name__}); nothing was changed") from None
+            raise CommandError(
+                _("database error (%(kind)s); nothing was changed") % {"kind": exc.__class__.__name__}
+            ) from None
         finally:
             progress.close()
         if verbosity >= 1:
-            prefix = "dry run, nothing was changed: " if import_options.dry_run else ""
+            prefix = _("dry run, nothing was changed: ") if import_options.dry_run else ""
             self.stdout.write(
                 f"{prefix}{import_options.source_name}: {counts.summary(import_options.dry_run)}"
             )
+        for warning in self.warnings():
+            self.stderr.write(_("warning: %(warning)s") % {"warning": warning})

@@ -6,10 +6,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext as _
 
+from phonebook.errors import ImportFailed
 from phonebook.importers import files
 from phonebook.importers.mapping import parse_mapping
-from phonebook.importers.records import ContactRecord, ImportFailed
+from phonebook.importers.records import ContactRecord
 from phonebook.management.importing import ImportCommand
 
 
@@ -29,8 +31,8 @@ class Command(ImportCommand):
         group.add_argument(
             "--encoding",
             default="auto",
-            help="utf-8, latin-1, cp1252, utf-16... "
-            "(default: UTF-8 when the file is valid UTF-8, else cp1252 or latin-1)",
+            help="utf-8, latin-1, cp1252, utf-16... for the whole file (default: each line as UTF-8, "
+            "else as cp1252 for that line alone, reported; UTF-16 recognised)",
         )
         group.add_argument(
             "--columns",
@@ -52,7 +54,7 @@ class Command(ImportCommand):
             raise CommandError(str(exc)) from None
         delimiter = {"tab": "\t", "\\t": "\t"}.get(options["delimiter"], options["delimiter"])
         if len(delimiter) > 1:
-            raise CommandError("--delimiter is one character (or 'tab')")
+            raise CommandError(_("--delimiter is one character (or 'tab')"))
         try:
             self.file = files.FileSource(Path(options["file"]), options["encoding"])
         except ImportFailed as exc:
@@ -61,3 +63,6 @@ class Command(ImportCommand):
 
     def progress_fraction(self) -> float | None:
         return self.file.fraction
+
+    def warnings(self) -> list[str]:
+        return self.file.warnings()

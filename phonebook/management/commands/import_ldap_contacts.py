@@ -6,8 +6,10 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from phonebook.importers import ldap as ldap_source
+from phonebook.importers import ldap_split
 from phonebook.importers.mapping import LDAP_DEFAULTS, format_mapping, parse_mapping
 from phonebook.importers.records import ContactRecord
 from phonebook.management.importing import ImportCommand, read_secret_file
@@ -56,6 +58,11 @@ class Command(ImportCommand):
             "--ca-file", help="CA certificates to check the server's (ASTITRAY_PHONEBOOK_LDAP_CA_FILE)"
         )
         group.add_argument("--page-size", type=int, help="entries per page (default 500)")
+        group.add_argument(
+            "--split-attribute",
+            help="past a size limit that caps paging, read by this attribute's first letters "
+            "(ASTITRAY_PHONEBOOK_LDAP_SPLIT_ATTR, default cn; none: fail instead)",
+        )
         group.add_argument("--timeout", type=int, help="seconds to wait for the server (default 30)")
         super().add_arguments(parser)
 
@@ -67,13 +74,13 @@ class Command(ImportCommand):
         uri = pick("uri", "ASTITRAY_PHONEBOOK_LDAP_URI")
         base = pick("base", "ASTITRAY_PHONEBOOK_LDAP_BASE")
         if not uri:
-            raise CommandError("no LDAP server: give --uri or set ASTITRAY_PHONEBOOK_LDAP_URI")
+            raise CommandError(_("no LDAP server: give --uri or set ASTITRAY_PHONEBOOK_LDAP_URI"))
         if not uri.lower().startswith(("ldap://", "ldaps://", "ldapi://")):
-            raise CommandError(f"--uri: expected ldap://, ldaps:// or ldapi://, not {uri!r}")
+            raise CommandError(_("--uri: expected ldap://, ldaps:// or ldapi://, not %(uri)r") % {"uri": uri})
         if not base:
-            raise CommandError("no base DN: give --base or set ASTITRAY_PHONEBOOK_LDAP_BASE")
+            raise CommandError(_("no base DN: give --base or set ASTITRAY_PHONEBOOK_LDAP_BASE"))
         if options.get("bind_password") is not None and options.get("bind_password_file"):
-            raise CommandError("give --bind-password or --bind-password-file, not both")
+            raise CommandError(_("give --bind-password or --bind-password-file, not both"))
         if options.get("bind_password_file"):
             password = read_secret_file(options["bind_password_file"], "--bind-password-file")
         else:
@@ -87,14 +94,18 @@ class Command(ImportCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         if not mapping.get("name"):
-            raise CommandError("the attribute mapping has no attribute for the name")
+            raise CommandError(_("the attribute mapping has no attribute for the name"))
         page_size = options.get("page_size") or settings.ASTITRAY_PHONEBOOK_LDAP_PAGE_SIZE
         timeout = options.get("timeout") or settings.ASTITRAY_PHONEBOOK_LDAP_TIMEOUT
         if not 1 <= page_size <= 10000:
-            raise CommandError("--page-size must be between 1 and 10000")
+            raise CommandError(_("--page-size must be between 1 and 10000"))
         if timeout < 1:
-            raise CommandError("--timeout must be at least 1 second")
+            raise CommandError(_("--timeout must be at least 1 second"))
         start_tls = options.get("start_tls")
+        split = pick("split_attribute", "ASTITRAY_PHONEBOOK_LDAP_SPLIT_ATTR")
+        split = "" if split.lower() == "none" else split
+        if split and not ldap_split.ATTRIBUTE.match(split):
+            raise CommandError(_("--split-attribute: %(name)r is not an attribute name") % {"name": split})
         return ldap_source.LdapConfig(
             uri=uri,
             base=base,
@@ -108,10 +119,16 @@ class Command(ImportCommand):
             ca_file=pick("ca_file", "ASTITRAY_PHONEBOOK_LDAP_CA_FILE"),
             page_size=page_size,
             timeout=float(timeout),
+            split_attribute=split,
         )
 
     def records(self, options: dict) -> Iterable[ContactRecord]:
-        return ldap_source.read_records(self.config(options))
+        self.ldap_config = self.config(options)
+        return ldap_source.read_records(self.ldap_config)
+
+    def warnings(self) -> list[str]:
+        config = getattr(self, "ldap_config", None)
+        return list(config.warnings) if config is not None else []
 
     def unique_keys(self, options: dict) -> bool:
         # A DN, an entryUUID, an objectGUID is unique in a directory; another attribute may not be.
