@@ -11,18 +11,31 @@ member without a value).
 
 from __future__ import annotations
 
+import functools
 import json
 import xml.parsers.expat
 import xmlrpc.client
+from collections.abc import Callable
 from typing import Any
 
 import defusedxml
 from defusedxml.xmlrpc import DefusedExpatParser
 from django.conf import settings
-from modernrpc.exceptions import RPCInsecureRequest, RPCInvalidParams, RPCInvalidRequest, RPCParseError
+from modernrpc import RpcRequestContext
+from modernrpc.exceptions import (
+    RPCException,
+    RPCInsecureRequest,
+    RPCInvalidParams,
+    RPCInvalidRequest,
+    RPCParseError,
+)
+from modernrpc.jsonrpc import handler as jsonrpc_handler
 from modernrpc.jsonrpc.backends.json import PythonJsonDeserializer
+from modernrpc.types import RpcErrorResult, RpcRequest, RpcResult
 from modernrpc.xmlrpc import handler as xmlrpc_handler
 from modernrpc.xmlrpc.handler import XmlRpcRequest
+
+from monitoring import metrics
 
 # No procedure takes values nested deeper than system.multicall's calls; a
 # deeper value is refused before anything logs or walks it (a repr of
@@ -44,9 +57,24 @@ def check_depth(params: Any) -> None:
         stack.extend((child, depth + 1) for child in children if isinstance(child, _CONTAINERS))
 
 
+def counted_refusals(loads: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
+    """A deserializer's ``loads`` whose refusals are counted (procedure ``none``): no call is made."""
+
+    @functools.wraps(loads)
+    def counted(self: Any, data: str) -> Any:
+        try:
+            return loads(self, data)
+        except RPCException as exc:
+            metrics.count_rpc(metrics.NO_PROCEDURE, exc.code)
+            raise
+
+    return counted
+
+
 class SafeJsonDeserializer(PythonJsonDeserializer):
     """JSON-RPC requests from text, with every malformed shape turned into a fault."""
 
+    @counted_refusals
     def loads(self, data: str) -> Any:
         try:
             structured = json.loads(data)
@@ -68,6 +96,9 @@ class SafeJsonDeserializer(PythonJsonDeserializer):
                 raise RPCInvalidRequest("a request must be a JSON object")
             if not isinstance(item.get("method"), str):
                 raise RPCInvalidRequest("the method name must be a string")
+            if isinstance(item.get("id"), list | dict):
+                # Not the library's message, which quotes Python ("Found: <class 'dict'>").
+                raise RPCInvalidRequest("the id must be a string, a number or null")
             params = item.get("params", [])
             if not isinstance(params, list | dict):
                 raise RPCInvalidRequest("params must be an array or an object")
@@ -75,10 +106,35 @@ class SafeJsonDeserializer(PythonJsonDeserializer):
         return self.unmarshaller.dict_to_request(structured)
 
 
-class XmlRpcHandler(xmlrpc_handler.XmlRpcHandler):
-    """The stock XML-RPC handler, answering ``text/xml`` as XML-RPC clients expect."""
+def count_call(rpc_request: RpcRequest, result: RpcResult, context: RpcRequestContext) -> None:
+    """Count one call (``astitray_rpc_calls``): its procedure (if registered) and its fault code."""
+    name = rpc_request.method_name
+    procedure = name if isinstance(name, str) and name in context.server.procedures else "unknown"
+    metrics.count_rpc(procedure, result.code if isinstance(result, RpcErrorResult) else None)
+
+
+class CountedCalls:
+    """Each call of a request (each one of a JSON-RPC batch too) counted once it is answered."""
+
+    def process_single_request(self, rpc_request: Any, context: RpcRequestContext) -> Any:
+        result = super().process_single_request(rpc_request, context)  # type: ignore[misc]
+        count_call(rpc_request, result, context)
+        return result
+
+    async def aprocess_single_request(self, rpc_request: Any, context: RpcRequestContext) -> Any:
+        result = await super().aprocess_single_request(rpc_request, context)  # type: ignore[misc]
+        count_call(rpc_request, result, context)
+        return result
+
+
+class XmlRpcHandler(CountedCalls, xmlrpc_handler.XmlRpcHandler):
+    """The stock XML-RPC handler, answering ``text/xml`` as XML-RPC clients expect; calls counted."""
 
     response_content_type = "text/xml"
+
+
+class JsonRpcHandler(CountedCalls, jsonrpc_handler.JsonRpcHandler):
+    """The stock JSON-RPC handler; calls counted."""
 
 
 class SafeXmlDeserializer:
@@ -88,6 +144,7 @@ class SafeXmlDeserializer:
     value that does not parse (``<int>abc</int>``) into an internal error.
     """
 
+    @counted_refusals
     def loads(self, data: str) -> XmlRpcRequest:
         unmarshaller = xmlrpc.client.Unmarshaller(use_datetime=True, use_builtin_types=True)
         parser = DefusedExpatParser(unmarshaller, forbid_dtd=True)
