@@ -1,0 +1,1 @@
+"""The user page (``/me/``): click to dial from any browser, with no tray and no Python."""
