@@ -1,4 +1,4 @@
-"""The client of the public Astitray API (docs/api.md), over XML-RPC with HTTP Basic.
+"""The client of the public Astitray API (docs/api.md), over XML-RPC with HTTP Basic or an API token.
 
 Every call has a timeout, a deadline and a bounded answer; every way a call
 can fail becomes one :class:`ApiError` subclass, which
@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import http.client
 import logging
-import socket
 import ssl
 import threading
 import time
@@ -25,6 +24,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tray_client import __version__
+from tray_client.values import (
+    CallInfo,
+    Choice,
+    Contact,
+    ContactNumber,
+    DialResult,
+    Event,
+    Normalized,
+    WhoAmI,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -32,9 +41,11 @@ DEFAULT_TIMEOUT_S = 10.0
 # An answer larger than this is not an Astitray answer (a search of 200
 # contacts is a few hundred kilobytes).
 MAX_ANSWER_BYTES = 4 * 1024 * 1024
+# The numbers of one text offered to choose from (a signature holds a few).
+MAX_CHOICES = 10
 USER_AGENT = f"Astitray-Tray/{__version__} (xmlrpc)"
 
-# Fault codes of API.md.
+# Fault codes of docs/api.md.
 AUTHENTICATION_FAILED = -32098
 NO_EXTENSION = -32089
 INVALID_NUMBER = -32088
@@ -43,12 +54,10 @@ RATE_LIMITED = -32086
 PBX_UNAVAILABLE = -32085
 PBX_ERROR = -32084
 NOT_FOUND = -32083
+PHONE_UNAVAILABLE = -32082
 METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
-
-# Call statuses after which nothing more happens to a call.
-FINAL_STATUSES = frozenset({"answered", "no_answer", "busy", "failed", "denied", "unknown"})
 
 
 class ApiError(Exception):
@@ -62,9 +71,11 @@ class NotConfigured(ApiError):
 class ServerUnreachable(ApiError):
     """No connection to the server (network down, wrong address, refused, TLS failure)."""
 
-    def __init__(self, detail: str = "", *, certificate: bool = False) -> None:
+    def __init__(self, detail: str = "", *, certificate: bool = False, tls: bool = False) -> None:
         super().__init__(detail or "server unreachable")
         self.certificate = certificate
+        # The TLS handshake failed otherwise than on the certificate (e.g. the port speaks plain HTTP).
+        self.tls = tls
 
 
 class ServerTimeout(ApiError):
@@ -72,7 +83,17 @@ class ServerTimeout(ApiError):
 
 
 class AuthenticationRefused(ApiError):
-    """The server refused the username or password (fault -32098, or HTTP 401)."""
+    """The server refused the username or password, or the API token (fault -32098, or HTTP 401).
+
+    ``held``: the server was not asked at all, because it refused these
+    credentials before (see :mod:`tray_client.gate`). ``token``: what was
+    refused is an API token (revoked, or its user disabled), not a password.
+    """
+
+    def __init__(self, detail: str = "", *, held: bool = False, token: bool = False) -> None:
+        super().__init__(detail or "credentials refused")
+        self.held = held
+        self.token = token
 
 
 class NotAstitray(ApiError):
@@ -88,7 +109,7 @@ class HttpError(ApiError):
 
 
 class ApiFault(ApiError):
-    """A fault of the API (API.md, "Faults") other than a refused login."""
+    """A fault of the API (docs/api.md, "Faults") other than a refused login."""
 
     def __init__(self, code: int, fault_string: str) -> None:
         super().__init__(f"fault {code}: {fault_string}")
@@ -98,80 +119,17 @@ class ApiFault(ApiError):
 
 @dataclass(frozen=True)
 class Credentials:
-    """Where the server is and who calls it. The password never shows in ``repr``."""
+    """Where the server is and who calls it: a password, or an API token (``accounts.create_token``),
+    which then goes instead as ``Authorization: Bearer``. Neither shows in ``repr``."""
 
     url: str
     username: str
     password: str = field(repr=False)
+    token: str = field(default="", repr=False)
 
     @property
     def complete(self) -> bool:
-        return bool(self.url and self.username and self.password)
-
-
-@dataclass(frozen=True)
-class WhoAmI:
-    username: str
-    full_name: str
-    extension: str
-    can_dial: bool
-    server_version: str
-    api_version: int
-
-
-@dataclass(frozen=True)
-class Normalized:
-    input: str
-    number: str
-    e164: str
-    internal: bool
-
-
-@dataclass(frozen=True)
-class DialResult:
-    call_id: str
-    number: str
-    extension: str
-    status: str
-
-
-@dataclass(frozen=True)
-class CallInfo:
-    call_id: str
-    number: str
-    status: str
-    reason: str
-    created: str
-    updated: str
-    # What was given to dialer.dial, when the server says (a later addition to the API).
-    input: str = ""
-
-    @property
-    def final(self) -> bool:
-        return self.status in FINAL_STATUSES
-
-
-@dataclass(frozen=True)
-class ContactNumber:
-    label: str
-    number: str
-    e164: str
-
-
-@dataclass(frozen=True)
-class Contact:
-    id: int | str
-    name: str
-    company: str
-    department: str
-    title: str
-    email: str
-    numbers: tuple[ContactNumber, ...]
-
-    @property
-    def organisation(self) -> str:
-        """Company and department, as one line ("" when neither is known)."""
-        return " — ".join(part for part in (self.company, self.department) if part)
+        return bool(self.url and self.username and (self.password or self.token))
 
 
 class _BoundedMixin:
@@ -233,18 +191,22 @@ def _transport(url: str, headers: list[tuple[str, str]]) -> _Transport | _SafeTr
 
 
 class ApiClient:
-    """Calls the procedures of API.md on one server as one user."""
+    """Calls the procedures of docs/api.md on one server as one user."""
 
     def __init__(self, credentials: Credentials, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         self.credentials = credentials
         self.timeout_s = timeout_s
 
-    def call(self, method: str, *params: Any) -> Any:
-        """Call ``method``; return its answer or raise an :class:`ApiError`."""
-        if not self.credentials.complete:
-            raise NotConfigured("server address, username or password missing")
-        token = base64.b64encode(f"{self.credentials.username}:{self.credentials.password}".encode()).decode()
-        headers = [("Authorization", f"Basic {token}"), ("User-Agent", USER_AGENT)]
+    def call(self, method: str, *params: Any, anonymous: bool = False) -> Any:
+        """Call ``method``; return its answer or raise an :class:`ApiError`.
+
+        ``anonymous``: without the credentials (``system.*`` procedures need none).
+        """
+        headers = [("User-Agent", USER_AGENT)]
+        if not anonymous:
+            if not self.credentials.complete:
+                raise NotConfigured("server address, username or password missing")
+            headers.insert(0, ("Authorization", self._authorization()))
         transport = _transport(self.credentials.url, headers)
         transport.timeout_s = self.timeout_s
         transport.deadline = time.monotonic() + self.timeout_s
@@ -252,28 +214,57 @@ class ApiClient:
         started = time.monotonic()
         try:
             return getattr(proxy, method)(*params)
-        except xmlrpc.client.Fault as fault:
-            if fault.faultCode == AUTHENTICATION_FAILED:
-                raise AuthenticationRefused("credentials refused") from fault
-            raise ApiFault(int(fault.faultCode), _clean(str(fault.faultString))) from fault
-        except xmlrpc.client.ProtocolError as err:
-            if err.errcode == 401:
-                raise AuthenticationRefused("HTTP 401") from err
-            raise HttpError(int(err.errcode)) from err
         except ApiError:
             raise
-        except TimeoutError as err:  # socket.timeout is TimeoutError since Python 3.10
-            raise ServerTimeout(f"no answer within {self.timeout_s:g} s") from err
-        except ssl.SSLCertVerificationError as err:
-            raise ServerUnreachable("certificate not trusted", certificate=True) from err
-        except (xml.parsers.expat.ExpatError, xmlrpc.client.ResponseError, http.client.HTTPException) as err:
-            raise NotAstitray(type(err).__name__) from err
-        except (OSError, socket.gaierror) as err:
-            raise ServerUnreachable(type(err).__name__) from err
-        except (ValueError, TypeError) as err:  # a malformed value inside an XML-RPC answer
-            raise NotAstitray(type(err).__name__) from err
+        except (
+            xmlrpc.client.Fault,
+            xmlrpc.client.ProtocolError,
+            xmlrpc.client.ResponseError,
+            xml.parsers.expat.ExpatError,
+            http.client.HTTPException,
+            OSError,  # timeouts, TLS failures, refused connections, unknown hosts
+            ValueError,  # a malformed value inside an XML-RPC answer
+            TypeError,
+        ) as err:
+            raise self._error_for(err) from err
         finally:
             logger.debug("%s answered or failed in %.0f ms", method, (time.monotonic() - started) * 1000)
+
+    def _authorization(self) -> str:
+        """The Authorization header: the token when there is one, else the username and password."""
+        if self.credentials.token:
+            return f"Bearer {self.credentials.token}"
+        pair = f"{self.credentials.username}:{self.credentials.password}".encode()
+        return f"Basic {base64.b64encode(pair).decode()}"
+
+    def _error_for(self, err: Exception) -> ApiError:
+        """The :class:`ApiError` a failed call becomes."""
+        token = bool(self.credentials.token)
+        if isinstance(err, xmlrpc.client.Fault):
+            if err.faultCode == AUTHENTICATION_FAILED:
+                return AuthenticationRefused("token refused" if token else "credentials refused", token=token)
+            return ApiFault(int(err.faultCode), _clean(str(err.faultString)))
+        if isinstance(err, xmlrpc.client.ProtocolError):
+            if err.errcode == 401:
+                return AuthenticationRefused("HTTP 401", token=token)
+            return HttpError(int(err.errcode))
+        if isinstance(err, TimeoutError):  # socket.timeout is TimeoutError since Python 3.10
+            return ServerTimeout(f"no answer within {self.timeout_s:g} s")
+        if isinstance(err, ssl.SSLCertVerificationError):
+            return ServerUnreachable("certificate not trusted", certificate=True)
+        if isinstance(err, ssl.SSLError):
+            return ServerUnreachable(f"TLS failed ({err.reason or type(err).__name__})", tls=True)
+        if isinstance(err, OSError) and not isinstance(err, http.client.HTTPException):
+            return ServerUnreachable(type(err).__name__)
+        return NotAstitray(type(err).__name__)
+
+    def is_astitray(self) -> bool:
+        """Whether the address answers as an Astitray server (``system.listMethods``, no credentials sent)."""
+        try:
+            methods = self.call("system.listMethods", anonymous=True)
+        except ApiError:
+            return False
+        return isinstance(methods, list) and "accounts.whoami" in methods
 
     def whoami(self) -> WhoAmI:
         """``accounts.whoami``; a server without it is not Astitray."""
@@ -290,16 +281,38 @@ class ApiClient:
             can_dial=bool(_get(answer, "can_dial", bool, default=False)),
             server_version=_text(answer, "server_version", optional=True),
             api_version=_get(answer, "api_version", int),
+            phone=_phone_state(_text(answer, "phone", optional=True)),
         )
 
+    def create_token(self, label: str) -> tuple[int, str]:
+        """``accounts.create_token`` (asked with the password: a token cannot make tokens): the new
+        token's id and the token itself, which the server shows this once."""
+        answer = self.call("accounts.create_token", label)
+        token = _get(answer, "token", str)
+        if not (20 <= len(token) <= 200 and token.isascii() and token.isprintable()) or " " in token:
+            raise NotAstitray("accounts.create_token gave no usable token")
+        return _get(answer, "id", int), token
+
+    def revoke_token(self, token_id: int) -> None:
+        """``accounts.revoke_token``: the token with this id is refused from the next call on."""
+        self.call("accounts.revoke_token", token_id)
+
     def normalize(self, text: str) -> Normalized:
-        """``dialer.normalize``: what would be dialed for ``text`` (nothing is dialed)."""
+        """``dialer.normalize``: what would be dialed for ``text`` (nothing is dialed).
+
+        ``display`` and ``choices`` are read when the server gives them (older
+        servers do not: then there is one choice, the number found).
+        """
         answer = self.call("dialer.normalize", text)
+        choices = _get(answer, "choices", list, default=[])
         return Normalized(
             input=_text(answer, "input", optional=True),
             number=_text(answer, "number"),
             e164=_text(answer, "e164", optional=True),
             internal=bool(_get(answer, "internal", bool, default=False)),
+            display=_text(answer, "display", optional=True),
+            extension_digits=_text(answer, "extension_digits", optional=True),
+            choices=tuple(_choice(item) for item in choices[:MAX_CHOICES]),
         )
 
     def dial(self, text: str) -> DialResult:
@@ -315,6 +328,14 @@ class ApiClient:
     def call_status(self, call_id: str) -> CallInfo:
         """``dialer.call_status`` of one of the caller's calls."""
         return _call_info(self.call("dialer.call_status", call_id))
+
+    def wait_events(self, cursor: str, timeout_s: int) -> tuple[str, list[Event]]:
+        """``events.wait``: the events after ``cursor`` ("" for from now on) as soon as there are
+        some, else none after ``timeout_s`` seconds; the cursor to give next time. This client's own
+        timeout must be longer than ``timeout_s``."""
+        answer = self.call("events.wait", cursor, timeout_s)
+        events = _get(answer, "events", list)
+        return _text(answer, "cursor", optional=True) or cursor, [_event(item) for item in events[:200]]
 
     def history(self, limit: int = 20) -> list[CallInfo]:
         """``dialer.history``: the caller's calls, newest first."""
@@ -389,6 +410,20 @@ def _text(answer: Any, key: str, optional: bool = False) -> str:
     return _clean(value, 500)
 
 
+def _event(answer: Any) -> Event:
+    return Event(
+        id=str(_get(answer, "id", object, default="")),
+        type=_text(answer, "type"),
+        at=_text(answer, "at", optional=True),
+        call_id=_text(answer, "call_id", optional=True),
+        number=_text(answer, "number", optional=True),
+        name=_text(answer, "name", optional=True),
+        company=_text(answer, "company", optional=True),
+        status=_text(answer, "status", optional=True),
+        by_me=bool(_get(answer, "by_me", bool, default=False)),
+    )
+
+
 def _call_info(answer: Any) -> CallInfo:
     return CallInfo(
         call_id=_text(answer, "call_id"),
@@ -398,6 +433,24 @@ def _call_info(answer: Any) -> CallInfo:
         created=_text(answer, "created", optional=True),
         updated=_text(answer, "updated", optional=True),
         input=_text(answer, "input", optional=True),
+        name=_text(answer, "name", optional=True),
+        direction=_text(answer, "direction", optional=True) or "out",
+    )
+
+
+def _choice(answer: Any) -> Choice:
+    number = _text(answer, "number")
+    e164 = _text(answer, "e164", optional=True)
+    display = _text(answer, "display", optional=True)
+    return Choice(
+        number=number,
+        e164=e164,
+        display=display,
+        extension_digits=_text(answer, "extension_digits", optional=True),
+        label=_text(answer, "label", optional=True),
+        # What dials this one: the server's text for it, else its unambiguous form (a dial string sent
+        # back could be prefixed twice).
+        text=_text(answer, "text", optional=True) or e164 or display or number,
     )
 
 
@@ -419,4 +472,13 @@ def _contact(answer: Any) -> Contact:
             )
             for item in numbers
         ),
+        presence=_phone_state(_text(answer, "presence", optional=True)),
     )
+
+
+PHONE_STATES = frozenset({"idle", "ringing", "in_use", "unavailable", "unknown"})
+
+
+def _phone_state(value: str) -> str:
+    """whoami's ``phone``: one of docs/api.md's values, else "" (a newer value is not guessed at)."""
+    return value if value in PHONE_STATES else ""

@@ -21,7 +21,8 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
-# Text longer than this is no phone number (an e-mail signature is far shorter).
+# Text longer than this is no phone number (an e-mail signature is far shorter; tray_client.phonetext
+# decides what may be sent).
 MAX_TEXT_CHARS = 1000
 # What is read at most from the clipboard tool; the rest is never looked at.
 MAX_READ_BYTES = 64 * 1024
@@ -33,11 +34,28 @@ DRAIN_GRACE_S = 60.0
 TEXT_TARGETS = frozenset(
     {"UTF8_STRING", "STRING", "TEXT", "COMPOUND_TEXT", "text/plain", "text/plain;charset=utf-8"}
 )
+# What password managers add to the clipboard they fill, so that clipboard tools leave it alone:
+# KDE's hint (KeePassXC, 1Password and Bitwarden on Linux set it, X11 and Wayland alike), the
+# nspasteboard.org types (macOS managers) and Windows' clipboard-history opt-outs.
+SECRET_TARGETS = frozenset(
+    {
+        "x-kde-passwordManagerHint",
+        "org.nspasteboard.ConcealedType",
+        "org.nspasteboard.TransientType",
+        "ExcludeClipboardContentFromMonitorProcessing",
+        "CanIncludeInClipboardHistory",
+        "CanUploadToCloudClipboard",
+    }
+)
+SELECTIONS = ("clipboard", "primary")
 
 
 @dataclass(frozen=True)
 class Clipboard:
-    """The clipboard's text, or why there is none (``reason``: empty, not_text, too_long, no_tool, error)."""
+    """The clipboard's text, or why there is none.
+
+    ``reason``: empty, not_text, too_long, secret (a password manager's: never read), no_tool, error.
+    """
 
     text: str = ""
     reason: str = ""
@@ -56,40 +74,54 @@ class Tool:
     list_targets: tuple[str, ...] | None = None
 
 
-def platform_tools() -> list[Tool]:
-    """The clipboard tools of this desktop, best first, among those installed."""
+def platform_tools(selection: str = "clipboard") -> list[Tool]:
+    """The tools reading ``selection`` (``clipboard``, or X11's ``primary``: the text last selected),
+    best first, among those installed. macOS and Windows have no primary selection."""
     candidates: list[Tool] = []
+    primary = selection == "primary"
     if sys.platform == "darwin":
-        candidates.append(Tool("pbpaste", ("pbpaste", "-Prefer", "txt")))
+        if not primary:
+            candidates.append(Tool("pbpaste", ("pbpaste", "-Prefer", "txt")))
     elif sys.platform == "win32":
-        candidates.append(
-            Tool(
-                "powershell",
-                ("powershell", "-NoProfile", "-NonInteractive", "-Command", "Get-Clipboard -Raw"),
-            )
-        )
+        if not primary:
+            command = ("powershell", "-NoProfile", "-NonInteractive", "-Command", "Get-Clipboard -Raw")
+            candidates.append(Tool("powershell", command))
     else:
         if os.environ.get("WAYLAND_DISPLAY"):
+            option = ("--primary",) if primary else ()
             candidates.append(
-                Tool("wl-paste", ("wl-paste", "--no-newline", "--type", "text"), ("wl-paste", "--list-types"))
+                Tool(
+                    "wl-paste",
+                    ("wl-paste", *option, "--no-newline", "--type", "text"),
+                    ("wl-paste", *option, "--list-types"),
+                )
             )
         if os.environ.get("DISPLAY"):
             candidates.append(
                 Tool(
                     "xclip",
-                    ("xclip", "-selection", "clipboard", "-out", "-target", "UTF8_STRING"),
-                    ("xclip", "-selection", "clipboard", "-out", "-target", "TARGETS"),
+                    ("xclip", "-selection", selection, "-out", "-target", "UTF8_STRING"),
+                    ("xclip", "-selection", selection, "-out", "-target", "TARGETS"),
                 )
             )
-            candidates.append(Tool("xsel", ("xsel", "--clipboard", "--output")))
+            candidates.append(Tool("xsel", ("xsel", f"--{selection}", "--output")))
     return [tool for tool in candidates if shutil.which(tool.read_text[0])]
 
 
 class ClipboardReader:
-    """Reads the clipboard's text with the first available tool."""
+    """Reads the clipboard's (or the primary selection's) text with the first available tool.
 
-    def __init__(self, tools: list[Tool] | None = None, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
-        self.tools = platform_tools() if tools is None else tools
+    A tool that can list what the clipboard holds is asked first: an image
+    is not read, nor is a password manager's clipboard (:data:`SECRET_TARGETS`).
+    """
+
+    def __init__(
+        self,
+        tools: list[Tool] | None = None,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        selection: str = "clipboard",
+    ) -> None:
+        self.tools = platform_tools(selection) if tools is None else tools
         self.timeout_s = timeout_s
         self._lock = threading.Lock()  # one reader at a time: some owners serve no more
 
@@ -108,6 +140,8 @@ class ClipboardReader:
                 if code != 0:
                     return Clipboard(reason="empty")
                 targets = {line.strip() for line in output.decode("utf-8", "replace").splitlines()}
+                if targets & SECRET_TARGETS:
+                    return Clipboard(reason="secret")
                 if not targets & TEXT_TARGETS:
                     return Clipboard(reason="not_text" if targets - {"TARGETS", "TIMESTAMP"} else "empty")
             code, output, truncated = _run(tool.read_text, MAX_READ_BYTES, self.timeout_s)
@@ -236,3 +270,39 @@ class ClipboardWatcher:
                 logger.debug("clipboard watch ends")
                 return
             self.changed()
+
+
+def copy_commands() -> list[tuple[str, ...]]:
+    """The installed tools that put text on the clipboard (its text on their standard input), best first."""
+    candidates: list[tuple[str, ...]] = []
+    if sys.platform == "darwin":
+        candidates.append(("pbcopy",))
+    elif sys.platform == "win32":
+        candidates.append(("clip",))
+    else:
+        if os.environ.get("WAYLAND_DISPLAY"):
+            candidates.append(("wl-copy", "--type", "text/plain;charset=utf-8"))
+        if os.environ.get("DISPLAY"):
+            candidates.append(("xclip", "-selection", "clipboard", "-in"))
+            candidates.append(("xsel", "--clipboard", "--input"))
+    return [command for command in candidates if shutil.which(command[0])]
+
+
+def copy_text(text: str, timeout_s: float = 5.0) -> bool:
+    """Put ``text`` on the clipboard ("Copy number"); False when no tool could.
+
+    X11's tools stay in the background to serve it: their output goes nowhere, so
+    that nothing waits for them.
+    """
+    for command in copy_commands():
+        try:
+            result = subprocess.run(  # noqa: S603 (a fixed tool, the text on its standard input)
+                command, input=text.encode("utf-8"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                timeout=timeout_s, check=False,
+            )  # fmt: skip
+        except (OSError, subprocess.SubprocessError) as err:
+            logger.info("%s could not copy: %s", command[0], err)
+            continue
+        if result.returncode == 0:
+            return True
+    return False

@@ -1,10 +1,13 @@
-"""The client's settings: an INI file in the XDG config folder, the password in the system keyring.
+"""The client's settings: an INI file in the XDG config folder, the password or token in the system keyring.
 
 The file (``$XDG_CONFIG_HOME/astitray/tray.ini``, ``~/.config/astitray/``
 by default; ``%APPDATA%\\Astitray`` on Windows) holds the server address,
 the username and a few tunings. The password is never written there: it
 lives in the system keyring (GNOME Keyring, KWallet, the Windows Credential
-Manager, the macOS Keychain) through the ``keyring`` library.
+Manager, the macOS Keychain) through the ``keyring`` library. After "Log
+in" in Settings the keyring holds an API token instead (its own entry, the
+password's removed), and the file the token's id, to revoke it at the next
+"Log in".
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from urllib.parse import urlsplit, urlunsplit
 import keyring
 import keyring.errors
 
+from tray_client import hotkey
 from tray_client.api import DEFAULT_TIMEOUT_S, ApiClient, Credentials
 from tray_client.i18n import _
 
@@ -59,6 +63,13 @@ class Settings:
     clipboard_poll_s: float = 1.0
     # Ask "Call … with your desk phone?" before dialing a clicked tel:/callto: link.
     confirm_links: bool = True
+    # The global shortcut that dials the selected text (X11); "" turns it off.
+    shortcut: str = hotkey.DEFAULT
+    # The address opened in the browser when a call comes in ("{number}", "{e164}", "{name}" replaced);
+    # "": none.
+    incoming_url: str = ""
+    # The id of the API token "Log in" made (0: none), revoked when logging in again.
+    token_id: int = 0
 
     @property
     def configured(self) -> bool:
@@ -67,14 +78,15 @@ class Settings:
 
 @dataclass(frozen=True)
 class Profile:
-    """The settings and the password from the keyring: everything needed to call the server."""
+    """The settings and the password or token from the keyring: everything needed to call the server."""
 
     settings: Settings = field(default_factory=Settings)
     password: str = field(default="", repr=False)
+    token: str = field(default="", repr=False)
 
     @property
     def credentials(self) -> Credentials:
-        return Credentials(self.settings.server_url, self.settings.username, self.password)
+        return Credentials(self.settings.server_url, self.settings.username, self.password, self.token)
 
     @property
     def complete(self) -> bool:
@@ -89,6 +101,7 @@ class Profile:
             "url": self.settings.server_url,
             "username": self.settings.username,
             "password": self.password,
+            "token": self.token,
             "timeout": self.settings.timeout_s,
         }
 
@@ -136,8 +149,35 @@ def load(path: Path | None = None) -> Settings:
             parser, "clipboard", "poll_seconds", default=defaults.clipboard_poll_s, low=0, high=60
         ),
         confirm_links=_flag(parser, "links", "ask_before_calling", default=defaults.confirm_links),
+        shortcut=_shortcut(parser, default=defaults.shortcut),
+        token_id=_token_id(parser.get("server", "token_id", fallback="")),
     )
+    raw_url = parser.get("incoming", "open_url", fallback="")
+    try:
+        settings = replace(settings, incoming_url=check_incoming_url(raw_url))
+    except SettingsError as err:
+        logger.warning("ignoring incoming.open_url = %r: %s", raw_url, err)
     return settings
+
+
+def check_incoming_url(text: str) -> str:
+    """The address to open for an incoming call (a CRM's search), or "" for none.
+
+    An http(s) address with ``{number}`` or ``{e164}`` where the caller's number goes (``{name}`` too,
+    where their name goes). Raises :class:`SettingsError`.
+    """
+    text = text.strip()
+    if not text:
+        return ""
+    if len(text) > MAX_URL_LENGTH or any(not char.isprintable() or char.isspace() for char in text):
+        raise SettingsError(_("The address for incoming calls is not a valid web address."))
+    if urlsplit(text).scheme.lower() not in ("http", "https") or not urlsplit(text).hostname:
+        raise SettingsError(_("The address for incoming calls must start with https:// or http://."))
+    if "{number}" not in text and "{e164}" not in text:
+        raise SettingsError(
+            _("The address for incoming calls needs {number} or {e164} where the number goes.")
+        )
+    return text
 
 
 def save(settings: Settings, path: Path | None = None) -> Path:
@@ -148,14 +188,17 @@ def save(settings: Settings, path: Path | None = None) -> Path:
         "url": settings.server_url,
         "username": settings.username,
         "timeout": f"{settings.timeout_s:g}",
+        **({"token_id": str(settings.token_id)} if settings.token_id else {}),
     }
     parser["clipboard"] = {"poll_seconds": f"{settings.clipboard_poll_s:g}"}
     parser["links"] = {"ask_before_calling": "true" if settings.confirm_links else "false"}
+    parser["shortcut"] = {"dial_selection": settings.shortcut}
+    parser["incoming"] = {"open_url": settings.incoming_url}
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     with tempfile.NamedTemporaryFile(
         "w", encoding="utf-8", dir=path.parent, prefix=".tray-", suffix=".tmp", delete=False
     ) as handle:
-        handle.write("# Astitray tray client. The password is in the system keyring, not here.\n")
+        handle.write("# Astitray tray client. The password or token is in the system keyring, not here.\n")
         parser.write(handle)
     try:
         os.replace(handle.name, path)
@@ -182,6 +225,11 @@ def _number(
     return value
 
 
+def _token_id(raw: str) -> int:
+    raw = raw.strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else 0
+
+
 def _flag(parser: configparser.ConfigParser, section: str, key: str, *, default: bool) -> bool:
     raw = parser.get(section, key, fallback="").strip().lower()
     if raw in ("true", "false"):
@@ -189,6 +237,19 @@ def _flag(parser: configparser.ConfigParser, section: str, key: str, *, default:
     if raw:
         logger.warning("ignoring %s.%s = %r: not true or false", section, key, raw)
     return default
+
+
+def _shortcut(parser: configparser.ConfigParser, *, default: str) -> str:
+    raw = parser.get("shortcut", "dial_selection", fallback=None)
+    if raw is None:
+        return default
+    if not raw.strip():
+        return ""  # turned off
+    try:
+        return hotkey.parse(raw).label
+    except hotkey.ShortcutError as err:
+        logger.warning("ignoring shortcut.dial_selection = %r: %s", raw, err)
+        return default
 
 
 def normalize_server_url(text: str) -> str:
@@ -218,6 +279,16 @@ def normalize_server_url(text: str) -> str:
     return urlunsplit((scheme, parts.netloc.lower(), path, "", ""))
 
 
+def server_url_candidates(text: str) -> list[str]:
+    """The addresses to try for what the user typed: as typed when it has a scheme, else https first,
+    then http (``127.0.0.1:8201`` may be a server that speaks plain http only). Raises :class:`SettingsError`.
+    """
+    url = normalize_server_url(text)
+    if "://" in text:
+        return [url]
+    return [url, normalize_server_url(f"http://{text.strip()}")]
+
+
 def check_username(text: str) -> str:
     username = text.strip()
     if not username:
@@ -241,9 +312,9 @@ def is_insecure(url: str) -> bool:
     return parts.scheme == "http" and (parts.hostname or "") not in ("localhost", "127.0.0.1", "::1")
 
 
-def _keyring_service(settings: Settings) -> str:
-    # One entry per server, so that switching servers keeps each password.
-    return f"{KEYRING_SERVICE} {settings.server_url}"
+def _keyring_service(settings: Settings, what: str = "") -> str:
+    # One entry per server, so that switching servers keeps each password; the token's entry apart.
+    return f"{KEYRING_SERVICE} {what}{settings.server_url}"
 
 
 def keyring_name() -> str:
@@ -266,22 +337,49 @@ def read_password(settings: Settings) -> str:
 
 
 def store_password(settings: Settings, password: str) -> None:
-    """Keep ``password`` in the system keyring. Raises :class:`KeyringProblem`."""
+    """Keep ``password`` in the system keyring (a token kept before is removed).
+
+    Raises :class:`KeyringProblem`."""
     try:
         keyring.set_password(_keyring_service(settings), settings.username, password)
     except (keyring.errors.KeyringError, OSError) as err:
         logger.warning("cannot store the password in the keyring: %s", type(err).__name__)
         raise KeyringProblem(_keyring_reason(err)) from err
+    forget_password(settings, TOKEN)
 
 
-def forget_password(settings: Settings) -> None:
-    """Remove the stored password, if any."""
+def forget_password(settings: Settings, what: str = "") -> None:
+    """Remove the stored password (``what="token "``: the token), if any. Raises :class:`KeyringProblem`."""
     try:
-        keyring.delete_password(_keyring_service(settings), settings.username)
+        keyring.delete_password(_keyring_service(settings, what), settings.username)
     except keyring.errors.PasswordDeleteError:
         pass
     except (keyring.errors.KeyringError, OSError) as err:
         raise KeyringProblem(_keyring_reason(err)) from err
+
+
+TOKEN = "token "  # noqa: S105 (a name: the token's keyring entry is "Astitray token <server url>")
+
+
+def read_token(settings: Settings) -> str:
+    """The stored API token ("" when there is none). Raises :class:`KeyringProblem`."""
+    if not settings.configured:
+        return ""
+    try:
+        return keyring.get_password(_keyring_service(settings, TOKEN), settings.username) or ""
+    except (keyring.errors.KeyringError, OSError) as err:
+        logger.warning("cannot read the token from the keyring: %s", type(err).__name__)
+        raise KeyringProblem(_keyring_reason(err)) from err
+
+
+def store_token(settings: Settings, token: str) -> None:
+    """Keep the API token in the keyring and remove the password: one of them is kept, never both."""
+    try:
+        keyring.set_password(_keyring_service(settings, TOKEN), settings.username, token)
+    except (keyring.errors.KeyringError, OSError) as err:
+        logger.warning("cannot store the token in the keyring: %s", type(err).__name__)
+        raise KeyringProblem(_keyring_reason(err)) from err
+    forget_password(settings)
 
 
 def _keyring_reason(err: BaseException) -> str:
@@ -293,6 +391,7 @@ def _keyring_reason(err: BaseException) -> str:
 
 
 def load_profile(path: Path | None = None) -> Profile:
-    """The settings and the stored password. Raises :class:`KeyringProblem`."""
+    """The settings and the stored token, else password. Raises :class:`KeyringProblem`."""
     settings = load(path)
-    return Profile(settings, read_password(settings))
+    token = read_token(settings)
+    return Profile(settings, "" if token else read_password(settings), token)

@@ -8,7 +8,7 @@ Written for the current user (nothing needs root):
   ``x-scheme-handler/tel`` and ``x-scheme-handler/callto``, made the default
   in ``$XDG_CONFIG_HOME/mimeapps.list``; it runs ``astitray-dial --from-link %u``,
   which asks before calling (see :mod:`tray_client.dial`);
-- ``$XDG_DATA_HOME/icons/hicolor/64x64/apps/astitray.png``: the icon.
+- ``$XDG_DATA_HOME/icons/hicolor/<size>/apps/astitray.png``: the icon, 16 to 256 pixels.
 
 Installing again rewrites them (an older Exec line is replaced).
 ``--uninstall`` removes them, and our lines from ``mimeapps.list`` (other
@@ -31,6 +31,10 @@ DIAL_ID = "astitray-dial.desktop"
 SCHEMES = ("tel", "callto")
 DEFAULTS_SECTION = "[Default Applications]"
 ADDED_SECTION = "[Added Associations]"
+
+# Where the Debian package puts the client (its /usr/bin commands add it to sys.path).
+PACKAGE_HOME = Path("/usr/share/astitray-tray")
+COMMANDS = {"tray_client.tray": "astitray-tray", "tray_client.dial": "astitray-dial"}
 
 # Characters that make the Desktop Entry spec quote an Exec argument.
 _RESERVED = re.compile(r"[\s\"'\\><~|&;$*?#()`]")
@@ -57,14 +61,32 @@ def exec_argument(argument: str) -> str:
     return argument.replace("\\", "\\\\")
 
 
-def command(module: str, field_code: str = "") -> str:
-    """The Exec line running ``module`` with this very interpreter (so the right environment)."""
+def packaged() -> bool:
+    """Whether this client is the Debian package's."""
+    return Path(__file__).resolve().parent.parent == PACKAGE_HOME
+
+
+def command(module: str, field_code: str = "", *, package: bool | None = None) -> str:
+    """The Exec line running ``module``: the package's command, else this very interpreter (so the
+    right environment: a virtualenv, a user's Python)."""
+    if packaged() if package is None else package:
+        return " ".join(filter(None, [COMMANDS[module], field_code]))
     return " ".join(filter(None, [exec_argument(sys.executable), "-m", module, field_code]))
 
 
-def entries() -> dict[Path, str]:
-    """The desktop files to write, by path."""
+def entries(*, package: bool | None = None) -> dict[Path, str]:
+    """The desktop files to write, by path (under the user's XDG folders)."""
+    texts = entry_texts(package=package)
     applications = data_home() / "applications"
+    return {
+        config_home() / "autostart" / TRAY_ID: texts["autostart"],
+        applications / TRAY_ID: texts["tray"],
+        applications / DIAL_ID: texts["dial"],
+    }
+
+
+def entry_texts(*, package: bool | None = None) -> dict[str, str]:
+    """The texts of the autostart entry, the applications menu's entry and the link handler."""
     tray = "\n".join(
         [
             "[Desktop Entry]",
@@ -74,7 +96,7 @@ def entries() -> dict[Path, str]:
             "GenericName[fr]=Appel en un clic",
             "Comment=Dial the clipboard, the phonebook and tel: links from your desk phone",
             "Comment[fr]=Appeler le presse-papiers, l'annuaire et les liens tel: depuis votre poste",
-            f"Exec={command('tray_client.tray')}",
+            f"Exec={command('tray_client.tray', package=package)}",
             "Icon=astitray",
             "Terminal=false",
             "Categories=Network;Telephony;",
@@ -91,7 +113,7 @@ def entries() -> dict[Path, str]:
             "Comment=Call a phone link with your desk phone",
             "Comment[fr]=Appeler un lien téléphonique avec votre poste",
             # --from-link: a clicked link is asked about before it is dialed (tray_client.dial).
-            f"Exec={command('tray_client.dial', '--from-link %u')}",
+            f"Exec={command('tray_client.dial', '--from-link %u', package=package)}",
             "Icon=astitray",
             "Terminal=false",
             "NoDisplay=true",
@@ -100,15 +122,17 @@ def entries() -> dict[Path, str]:
         ]
     )
     autostart = tray.replace("StartupNotify=false\n", "StartupNotify=false\nX-GNOME-Autostart-enabled=true\n")
-    return {
-        config_home() / "autostart" / TRAY_ID: autostart,
-        applications / TRAY_ID: tray,
-        applications / DIAL_ID: dial,
-    }
+    return {"autostart": autostart, "tray": tray, "dial": dial}
 
 
-def icon_path() -> Path:
-    return data_home() / "icons" / "hicolor" / "64x64" / "apps" / "astitray.png"
+# The icon's sizes in the hicolor theme (HiDPI panels and menus take the larger ones).
+ICON_SIZES = (16, 24, 32, 48, 64, 128, 256)
+
+
+def icon_paths(root: Path | None = None) -> dict[int, Path]:
+    """Where the icon goes at each size, under ``root`` (default: the user's XDG data folder)."""
+    base = (root or data_home()) / "icons" / "hicolor"
+    return {size: base / f"{size}x{size}" / "apps" / "astitray.png" for size in ICON_SIZES}
 
 
 def mimeapps_path() -> Path:
@@ -122,10 +146,10 @@ def install() -> list[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         written.append(path)
-    icon = icon_path()
-    icon.parent.mkdir(parents=True, exist_ok=True)
-    icons.image("ok", 64).save(icon, "PNG")
-    written.append(icon)
+    for size, icon in icon_paths().items():
+        icon.parent.mkdir(parents=True, exist_ok=True)
+        icons.image("ok", size).save(icon, "PNG")
+        written.append(icon)
     mimeapps = mimeapps_path()
     lines = _read_lines(mimeapps)
     for scheme in SCHEMES:
@@ -163,7 +187,7 @@ def update_link_handler() -> Path | None:
 def uninstall() -> list[Path]:
     """Remove what :func:`install` wrote. Returns what was removed or changed."""
     removed = []
-    for path in [*entries(), icon_path()]:
+    for path in [*entries(), *icon_paths().values()]:
         if path.exists():
             path.unlink()
             removed.append(path)

@@ -3,7 +3,7 @@
 Every module takes its texts through :func:`_` at the moment it shows them,
 so that :func:`set_language` (called once at start-up) applies everywhere.
 The catalogues live in ``tray_client/locale/<lang>/LC_MESSAGES/astitray.po``;
-their compiled ``.mo`` files are committed beside them (see the README).
+their compiled ``.mo`` files are committed beside them (see docs/tray.md, "Languages").
 """
 
 from __future__ import annotations
@@ -59,3 +59,8 @@ def set_language(languages: list[str] | None = None) -> str:
 def _(message: str) -> str:
     """``message`` in the chosen language."""
     return _current["translation"].gettext(message)
+
+
+def ngettext(singular: str, plural: str, count: int) -> str:
+    """``singular`` or ``plural`` for ``count``, as the chosen language says it."""
+    return _current["translation"].ngettext(singular, plural, count)

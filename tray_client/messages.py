@@ -8,16 +8,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from tray_client import api
+from tray_client.callee import Callee
 from tray_client.config import KeyringProblem, SettingsError
-from tray_client.i18n import _
+from tray_client.i18n import _, ngettext
 
 
-def describe(error: Exception) -> str:
-    """One or two short sentences telling a person what went wrong and what to do."""
+def describe(error: Exception, in_settings: bool = False) -> str:
+    """One or two short sentences telling a person what went wrong and what to do.
+
+    ``in_settings``: said inside the Settings window, so never "go to Settings".
+    """
     if isinstance(error, api.ApiFault):
         return describe_fault(error.code, error.fault_string)
     if isinstance(error, api.ApiError):
-        return _describe_connection(error)
+        return _describe_in_settings(error) if in_settings else _describe_connection(error)
     if isinstance(error, KeyringProblem):
         return _("The system keyring could not be used: %(reason)s") % {"reason": error.reason}
     if isinstance(error, SettingsError):
@@ -40,6 +44,8 @@ def _describe_connection(error: api.ApiError) -> str:
         if error.certificate:
             return _("The server's security certificate is not trusted. Check the address in Settings….")
         return _("Cannot reach the Astitray server. Check your network and the address in Settings….")
+    if isinstance(error, api.AuthenticationRefused) and error.token:
+        return _("The server no longer accepts this computer's login (revoked?). Log in again in Settings….")
     if isinstance(error, api.AuthenticationRefused):
         return _("The server refused your username or password. Check them in Settings….")
     if isinstance(error, api.HttpError) and error.status == 413:
@@ -52,8 +58,25 @@ def _describe_connection(error: api.ApiError) -> str:
     return _("Something went wrong: %(error)s") % {"error": type(error).__name__}
 
 
+def _describe_in_settings(error: api.ApiError) -> str:
+    """The same as :func:`_describe_connection`, for someone already looking at the settings."""
+    if isinstance(error, api.ServerUnreachable):
+        if error.certificate:
+            return _("The server's security certificate is not trusted by this computer.")
+        return _("Cannot reach a server at this address. Check the address and your network.")
+    if isinstance(error, api.AuthenticationRefused) and error.token:
+        return _("The server no longer accepts this computer's login (revoked?): type your password.")
+    if isinstance(error, api.AuthenticationRefused):
+        return _("The server refused this username or password.")
+    if isinstance(error, api.NotAstitray | api.HttpError) and not (
+        isinstance(error, api.HttpError) and (error.status >= 500 or error.status == 413)
+    ):
+        return _("This address does not lead to an Astitray server.")
+    return _describe_connection(error)
+
+
 def describe_fault(code: int, fault_string: str) -> str:
-    """A fault of API.md in the user's language (the server's own sentence is English)."""
+    """A fault of docs/api.md in the user's language (the server's own sentence is English)."""
     known = {
         api.NO_EXTENSION: _("You have no phone set up for dialing. Ask your administrator."),
         api.INVALID_NUMBER: _("No phone number that can be dialed was found in that text."),
@@ -62,6 +85,7 @@ def describe_fault(code: int, fault_string: str) -> str:
         api.PBX_UNAVAILABLE: _("The phone system cannot be reached right now. Try again later."),
         api.PBX_ERROR: _("The phone system refused the call."),
         api.NOT_FOUND: _("The server no longer knows that call."),
+        api.PHONE_UNAVAILABLE: phone_not_registered() + " " + _("Nothing was dialed."),
         api.METHOD_NOT_FOUND: _("The Astitray server does not offer this yet: it may need an update."),
         api.INVALID_PARAMS: _("The server did not accept that request."),
         api.INTERNAL_ERROR: _("The Astitray server had an internal error. Try again later."),
@@ -75,8 +99,32 @@ def describe_fault(code: int, fault_string: str) -> str:
     return _("The server refused the request (error %(code)s).") % {"code": code}
 
 
+def phone_not_registered() -> str:
+    """The PBX says the user's own phone is not registered (whoami's ``phone``, fault -32082)."""
+    return _("Your phone is not registered with the phone system: check that it is on and connected.")
+
+
 def calling(number: str) -> str:
+    """``number``: whom, as people read it ("Hélène Dupont (Acme) — +33 1 42 68 53 00", or the number)."""
     return _("Calling %(number)s — pick up your phone") % {"number": number}
+
+
+def already_calling(number: str) -> str:
+    """The same number dialed again while its call is being placed: the server answers that call."""
+    return _("Already calling %(number)s — pick up your phone") % {"number": number}
+
+
+def refused_notice(token: bool = False) -> str:
+    """Said once when the server refuses the saved password or token (the tray then stops asking)."""
+    if token:
+        return _(
+            "The server no longer accepts this computer's login (its token was revoked, or your account "
+            "changed). Astitray will not try again until you log in again: click here or open Settings…."
+        )
+    return _(
+        "The server refused your username or password. Astitray will not try again until you change "
+        "them: click here or open Settings…."
+    )
 
 
 def call_outcome(number: str, status: str, reason: str = "") -> str:
@@ -100,7 +148,7 @@ def call_outcome(number: str, status: str, reason: str = "") -> str:
 
 
 def status_label(status: str) -> str:
-    """A call status (API.md) as one or two words."""
+    """A call status (docs/api.md) as one or two words."""
     labels = {
         "queued": _("sent"),
         "answered": _("answered"),
@@ -109,20 +157,57 @@ def status_label(status: str) -> str:
         "failed": _("failed"),
         "denied": _("refused"),
         "unknown": _("unknown"),
+        "missed": _("missed"),
     }
     return labels.get(status, status)
 
 
+def incoming_call(callee: Callee) -> str:
+    """ "Marie Dubois (Acme) is calling — 01 42 68 53 00", or "01 42 68 53 00 is calling"."""
+    if callee.who:
+        return _("%(who)s is calling — %(number)s") % {"who": callee.who, "number": callee.shown_number}
+    return _("%(number)s is calling") % {"number": callee.shown_number}
+
+
+def answered_here(callee: Callee) -> str:
+    return _("Answered: %(whom)s") % {"whom": callee.title}
+
+
+def answered_elsewhere(callee: Callee) -> str:
+    """A ring group's call that a colleague picked up."""
+    return _("Answered by a colleague: %(whom)s") % {"whom": callee.title}
+
+
+def missed_menu(unseen: int) -> str:
+    """The "Missed calls" submenu's name, with how many are new."""
+    if unseen:
+        return _("Missed calls (%(count)d)") % {"count": unseen}
+    return _("Missed calls")
+
+
+def missed_call_label(who: str, created: str, now: datetime | None = None) -> str:
+    """A line of "Missed calls": who called (name and number, or the number) and when; a click calls back."""
+    moment = when(created, now)
+    if moment:
+        return _("%(who)s, %(when)s") % {"who": who, "when": moment}
+    return who
+
+
+def missed_count(unseen: int) -> str:
+    """The tooltip's line about new missed calls."""
+    return ngettext("%(count)d missed call", "%(count)d missed calls", unseen) % {"count": unseen}
+
+
 def recent_call_label(number: str, status: str, created: str, now: datetime | None = None) -> str:
-    """A line of the "Recent calls" menu: number, status and when (local time)."""
-    when = _when(created, now)
-    values = {"number": number, "status": status_label(status), "when": when}
-    if when:
+    """A line of the "Recent calls" menu: whom (name and number, or the number), status and when."""
+    moment = when(created, now)
+    values = {"number": number, "status": status_label(status), "when": moment}
+    if moment:
         return _("%(number)s — %(status)s, %(when)s") % values
     return _("%(number)s — %(status)s") % values
 
 
-def _when(created: str, now: datetime | None) -> str:
+def when(created: str, now: datetime | None = None) -> str:
     """``created`` (ISO 8601, UTC) as a local time today, or a local date and time."""
     try:
         moment = datetime.fromisoformat(created.replace("Z", "+00:00"))
@@ -137,8 +222,8 @@ def _when(created: str, now: datetime | None) -> str:
     return local.strftime("%Y-%m-%d %H:%M")
 
 
-def tooltip(state: str, who: api.WhoAmI | None = None, detail: str = "") -> str:
-    """The icon's tooltip: who is logged in and their extension, or what is wrong."""
+def tooltip(state: str, who: api.WhoAmI | None = None, detail: str = "", missed: int = 0) -> str:
+    """The icon's tooltip: who is logged in and their extension, or what is wrong; new missed calls."""
     if state == "ok" and who is not None:
         name = who.full_name or who.username
         if who.extension:
@@ -152,6 +237,8 @@ def tooltip(state: str, who: api.WhoAmI | None = None, detail: str = "") -> str:
                 "name": name,
                 "username": who.username,
             }
+        if who.phone_unavailable:
+            text = f"{text}\n{phone_not_registered()}"
     else:
         text = {
             "unconfigured": _("Astitray — not set up: open Settings…"),
@@ -160,6 +247,8 @@ def tooltip(state: str, who: api.WhoAmI | None = None, detail: str = "") -> str:
             "refused": _("Astitray — username or password refused"),
             "not_astitray": _("Astitray — the server address is wrong"),
         }.get(state, _("Astitray — something is wrong"))
+    if missed:
+        text = f"{text}\n{missed_count(missed)}"
     if detail:
         text = f"{text}\n{detail}"
     return text
@@ -172,6 +261,7 @@ def no_number(reason: str) -> str:
         "not_text": _("The clipboard holds no text (an image?): copy a phone number first."),
         "too_long": _("The clipboard holds too much text to be a phone number."),
         "no_tool": _("The clipboard cannot be read: install xclip (X11) or wl-clipboard (Wayland)."),
+        "secret": _("The clipboard holds a password manager's secret: Astitray does not read it."),
         "error": _("The clipboard could not be read."),
     }
     return texts.get(reason, _("No phone number was found in the clipboard."))

@@ -1,6 +1,7 @@
 """``astitray-tray``: the tray icon (and ``--install`` / ``--uninstall`` of its desktop files).
 
     astitray-tray                 start the tray icon
+    astitray-tray --check         what this desktop offers the tray (windows, icon, clipboard...)
     astitray-tray --install       start at login, and handle tel: and callto: links
     astitray-tray --uninstall     undo --install
     python -m tray_client.tray    the same
@@ -27,8 +28,13 @@ logger = logging.getLogger(__name__)
 
 def main(argv: list[str] | None = None) -> int:
     i18n.set_language()
+    from tray_client.windows import toolkit
+
     parser = argparse.ArgumentParser(
-        prog="astitray-tray", description=_("The Astitray tray icon: click-to-dial from your desktop.")
+        prog="astitray-tray",
+        description=_("The Astitray tray icon: click-to-dial from your desktop."),
+        # Said in --help too: the first thing someone whose windows never open will run.
+        epilog=toolkit.problem() or None,
     )
     action = parser.add_mutually_exclusive_group()
     action.add_argument(
@@ -37,6 +43,11 @@ def main(argv: list[str] | None = None) -> int:
         help=_("start the tray at login and make it the handler of tel: links"),
     )
     action.add_argument("--uninstall", action="store_true", help=_("undo --install"))
+    action.add_argument(
+        "--check",
+        action="store_true",
+        help=_("say what this desktop offers the tray (windows, icon, clipboard, notifications) and exit"),
+    )
     parser.add_argument("--debug", action="store_true", help=_("log everything (to standard error)"))
     parser.add_argument("--version", action="version", version=f"astitray-tray {__version__}")
     args = parser.parse_args(argv)
@@ -44,6 +55,14 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.debug else logging.INFO,
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
     )
+
+    if args.check:
+        from tray_client import check
+
+        logging.getLogger().setLevel(logging.DEBUG if args.debug else logging.WARNING)
+        lines, ok = check.report()
+        print("\n".join(lines))
+        return 0 if ok else 1
 
     if args.install or args.uninstall:
         if sys.platform in ("win32", "darwin"):

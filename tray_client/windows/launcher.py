@@ -1,4 +1,12 @@
-"""The tray's side of the windows: start a window's process, talk to it, end it."""
+"""The tray's side of the windows: start a window's process, talk to it, end it.
+
+A window is a process of its own (``python -m tray_client.windows.<name>``),
+run by the tray's own interpreter, so that its toolkit never shares a
+process with the tray's UI loop and a window can never freeze the icon.
+Before one is started, :func:`tray_client.windows.toolkit.problem` says
+whether this Python can draw it at all: if not, :class:`WindowFailed`
+carries the plain-words reason (what to install) for the tray to show.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +23,7 @@ from typing import IO, Any
 
 logger = logging.getLogger(__name__)
 
-WINDOWS = ("search", "settings", "about")
+WINDOWS = ("search", "settings", "about", "history")
 MAX_LINE = 64 * 1024
 
 OnMessage = Callable[[str, dict[str, Any]], None]
@@ -30,21 +38,16 @@ class WindowLauncher:
         self._lock = threading.Lock()
 
     def open(self, name: str, payload: dict[str, Any], on_message: OnMessage) -> None:
+        """Show window ``name`` (or bring it to the front). Raises :class:`WindowFailed`."""
         if name not in WINDOWS:
             raise ValueError(f"no window {name!r}")
+        _check_toolkit()
         with self._lock:
             process = self._processes.get(name)
             if process is not None and process.poll() is None:
                 _send(process.stdin, {"raise": True})
                 return
-            process = subprocess.Popen(  # noqa: S603 (our own module, by our own interpreter)
-                [self.python, "-m", f"tray_client.windows.{name}"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                text=True,
-                encoding="utf-8",
-                env=_child_environment(),
-            )
+            process = _start(self.python, name)
             self._processes[name] = process
         _send(process.stdin, payload)
         threading.Thread(
@@ -57,7 +60,9 @@ class WindowLauncher:
             return process is not None and process.poll() is None
 
     def _listen(self, name: str, process: subprocess.Popen[str], on_message: OnMessage) -> None:
+        """Hand the window's messages over; ``{"failed": code}`` when it ended in error without a word."""
         assert process.stdout is not None
+        said = False
         for line in iter(lambda: process.stdout.readline(MAX_LINE), ""):  # type: ignore[union-attr]
             try:
                 message = json.loads(line)
@@ -65,9 +70,12 @@ class WindowLauncher:
                 logger.warning("window %s wrote something that is not JSON", name)
                 continue
             if isinstance(message, dict):
+                said = True
                 on_message(name, message)
         process.wait()
         logger.debug("window %s closed (exit code %s)", name, process.returncode)
+        if process.returncode > 0 and not said:
+            on_message(name, {"failed": process.returncode})
 
     def close_all(self, timeout_s: float = 3.0) -> None:
         """Close every open window (they end when their standard input closes)."""
@@ -87,7 +95,15 @@ class WindowLauncher:
 
 
 class WindowFailed(Exception):
-    """A window could not be started or shown (no display, no tkinter)."""
+    """A window could not be started or shown (no display, no toolkit); ``str()`` says why in plain words."""
+
+
+def _check_toolkit() -> None:
+    from tray_client.windows import toolkit
+
+    problem = toolkit.problem()
+    if problem:
+        raise WindowFailed(problem)
 
 
 def run_window(
@@ -99,17 +115,8 @@ def run_window(
     and protocol as :class:`WindowLauncher`. Raises :class:`WindowFailed`
     when the window ended without a word (it could not show).
     """
-    try:
-        process = subprocess.Popen(  # noqa: S603 (our own module, by our own interpreter)
-            [python, "-m", f"tray_client.windows.{name}"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-            env=_child_environment(),
-        )
-    except OSError as err:
-        raise WindowFailed(str(err)) from err
+    _check_toolkit()
+    process = _start(python, name)
     messages: list[dict[str, Any]] = []
 
     def listen() -> None:
@@ -137,6 +144,21 @@ def run_window(
     if not messages and process.returncode != 0:
         raise WindowFailed(f"window {name} ended with exit code {process.returncode}")
     return messages
+
+
+def _start(python: str, name: str) -> subprocess.Popen[str]:
+    """The process of window ``name``, run by ``python``. Raises :class:`WindowFailed`."""
+    try:
+        return subprocess.Popen(  # noqa: S603 (our own module, by our own interpreter)
+            [python, "-m", f"tray_client.windows.{name}"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            env=_child_environment(),
+        )
+    except OSError as err:
+        raise WindowFailed(str(err)) from err
 
 
 def _child_environment() -> dict[str, str]:

@@ -3,8 +3,17 @@
 Up and Down choose among the results without leaving the search box.
 Results come from ``phonebook.search``, asked a moment after the last key
 (debounced) in a thread; an answer to an older query is dropped. Every
-number of a contact is a row of its own. The chosen number goes back to the
-tray (``{"dial": ...}``), which dials it and notifies, and the window closes.
+number of a contact is a row of its own; a colleague's row says whether
+their phone is available, ringing, on the phone or not connected (the
+search's ``presence``, from servers that give it). The chosen number goes back to the
+tray (``{"dial", "name", "company", "number"}``), which dials it and
+notifies, and the window closes.
+
+The tray also opens it to choose among the numbers of a copied signature
+(``choices`` in its payload: rows shown before anything is typed).
+
+This module is the window's logic, whatever draws it (``windows/gtk/search.py``
+on free desktops, ``windows/tk/search.py`` elsewhere).
 
     python -m tray_client.windows.search   (started by the tray)
 """
@@ -12,20 +21,23 @@ tray (``{"dial": ...}``), which dials it and notifies, and the window closes.
 from __future__ import annotations
 
 import logging
-import tkinter as tk
+import sys
 from dataclasses import dataclass
-from tkinter import ttk
-from typing import Any
+from typing import Any, Protocol
 
 from tray_client import api
 from tray_client.i18n import _
 from tray_client.messages import describe
-from tray_client.windows.base import ChildWindow, send
+from tray_client.windows.host import Host, api_client, send
 
 logger = logging.getLogger(__name__)
 
 MIN_QUERY = 2
 RESULTS = 50
+
+
+def title() -> str:
+    return _("Search phonebook — Astitray")
 
 
 @dataclass(frozen=True)
@@ -35,6 +47,13 @@ class Row:
     label: str
     number: str
     dial: str  # what is sent to dialer.dial
+    presence: str = ""  # a colleague's phone, in words ("" for other contacts)
+
+    @property
+    def title(self) -> str:
+        """ "Hélène Dupont (ACME) — +44 20 7946 0958", as the tray's notifications show it."""
+        who = f"{self.name} ({self.company})" if self.name and self.company else self.name
+        return f"{who} — {self.number}" if who else self.number
 
 
 def rows_for(contacts: list[api.Contact]) -> list[Row]:
@@ -50,8 +69,27 @@ def rows_for(contacts: list[api.Contact]) -> list[Row]:
                     number=number.number,
                     # The canonical form is unambiguous; the number as written otherwise.
                     dial=number.e164 or number.number,
+                    presence=presence_name(contact.presence),
                 )
             )
+    return rows
+
+
+def rows_for_choices(choices: Any) -> list[Row]:
+    """Rows for the numbers the tray found in a text (its payload's ``choices``; bad items skipped)."""
+    rows = []
+    for item in choices if isinstance(choices, list) else []:
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str) or not item["text"]:
+            continue
+        rows.append(
+            Row(
+                name=str(item.get("name", "")),
+                company=str(item.get("company", "")),
+                label=label_name(str(item.get("label", ""))),
+                number=str(item.get("number", "")) or item["text"],
+                dial=item["text"],
+            )
+        )
     return rows
 
 
@@ -66,63 +104,76 @@ def label_name(label: str) -> str:
     return names.get(label, label)
 
 
-class SearchWindow(ChildWindow):
-    def __init__(self, payload: dict[str, Any] | None = None) -> None:
-        super().__init__(_("Search phonebook — Astitray"), payload)
-        self.client = self.api_client()
-        self.debounce_ms = int(self.payload.get("debounce_ms", 300))
-        self.rows: list[Row] = []
-        self._pending: str | None = None
+def presence_name(state: str) -> str:
+    """A colleague's phone as the Status column says it ("" when not a colleague or not known)."""
+    names = {
+        "idle": _("available"),
+        "ringing": _("ringing"),
+        "in_use": _("on the phone"),
+        "unavailable": _("not connected"),
+    }
+    return names.get(state, "")
+
+
+def choices_status() -> str:
+    return _("Numbers found in the clipboard: Enter calls the selected one. Or type to search.")
+
+
+class SearchView(Protocol):
+    def show(self, rows: list[Row], status: str) -> None:
+        """Show ``rows`` (the first selected) and ``status`` under them."""
+
+    def set_status(self, status: str) -> None: ...
+
+    def selected(self) -> int | None:
+        """The index of the selected row, if any."""
+
+
+class Search:
+    """What the search window does; ``view`` shows it, ``host`` runs its timers and threads."""
+
+    def __init__(self, host: Host, view: SearchView, payload: dict[str, Any]) -> None:
+        self.host = host
+        self.view = view
+        self.client = api_client(payload)
+        self.debounce_ms = int(payload.get("debounce_ms", 300))
+        self.choices = rows_for_choices(payload.get("choices"))
+        self.rows: list[Row] = self.choices
+        self.query = ""
+        self._pending: Any = None
         self._sequence = 0
         self._searching = False
         self._dial_when_found = False
 
-        frame = ttk.Frame(self.root, padding=10)
-        frame.pack(fill=tk.BOTH, expand=True)
-        ttk.Label(frame, text=_("Name, company or part of a number:")).pack(anchor=tk.W)
-        self.query = tk.StringVar()
-        self.entry = ttk.Entry(frame, textvariable=self.query, width=50)
-        self.entry.pack(fill=tk.X, pady=(2, 8))
-        self.query.trace_add("write", lambda *_args: self._typed())
+    def start(self) -> None:
+        if self.choices:
+            self._show(self.choices, choices_status())
+        else:
+            self.view.set_status(_("Type to search. Enter or double-click calls; Escape closes."))
 
-        columns = ("name", "company", "label", "number")
-        self.table = ttk.Treeview(frame, columns=columns, show="headings", height=12, selectmode="browse")
-        for column, heading, width in zip(
-            columns, (_("Name"), _("Company"), _("Type"), _("Number")), (180, 180, 70, 150), strict=True
-        ):
-            self.table.heading(column, text=heading)
-            self.table.column(column, width=width, stretch=column in ("name", "company"))
-        self.table.pack(fill=tk.BOTH, expand=True)
-        self.status = tk.StringVar(value=_("Type to search. Enter or double-click calls; Escape closes."))
-        ttk.Label(frame, textvariable=self.status, wraplength=560).pack(anchor=tk.W, pady=(6, 0))
-
-        self.entry.bind("<Return>", lambda _event: self.dial_selected())
-        # Up and Down move through the results while the keyboard stays in the search box.
-        self.entry.bind("<Down>", lambda _event: self.move(1))
-        self.entry.bind("<Up>", lambda _event: self.move(-1))
-        self.table.bind("<Return>", lambda _event: self.dial_selected())
-        self.table.bind("<Double-1>", lambda _event: self.dial_selected())
-        self.center(620, 400)
-        self.entry.focus_set()
-
-    def _typed(self) -> None:
+    def typed(self, query: str) -> None:
+        """The search box now holds ``query``: search a moment after the last key."""
+        self.query = query
         if self._pending is not None:
-            self.root.after_cancel(self._pending)
-        self._pending = self.root.after(self.debounce_ms, self.search)
+            self.host.cancel(self._pending)
+        self._pending = self.host.after(self.debounce_ms, self.search)
 
     def search(self) -> None:
         self._pending = None
-        query = self.query.get().strip()
+        query = self.query.strip()
         self._sequence += 1
         sequence = self._sequence
         if len(query) < MIN_QUERY:
             # No search now: the one in flight is answered to nobody, and an Enter that waited for it is void.
             self._searching = self._dial_when_found = False
-            self.show([], _("Type at least two characters."))
+            if not query and self.choices:
+                self._show(self.choices, choices_status())
+            else:
+                self._show([], _("Type at least two characters."))
             return
-        self.status.set(_("Searching…"))
+        self.view.set_status(_("Searching…"))
         self._searching = True
-        self.in_background(
+        self.host.in_background(
             lambda: self.client.search(query, RESULTS), lambda result: self._found(sequence, result)
         )
 
@@ -132,56 +183,44 @@ class SearchWindow(ChildWindow):
         self._searching = False
         dial_now, self._dial_when_found = self._dial_when_found, False
         if isinstance(result, Exception):
-            self.show([], describe(result))
+            self._show([], describe(result, in_settings=False))
             return
         rows = rows_for(result)
         if not rows:
-            self.show([], _("No contact found."))
+            self._show([], _("No contact found."))
             return
-        self.show(rows, _("Enter or double-click calls the selected number; Escape closes."))
+        self._show(rows, _("Enter or double-click calls the selected number; Escape closes."))
         if dial_now:
             self.dial_selected()
 
-    def show(self, rows: list[Row], status: str) -> None:
-        logger.info("search results shown: %d", len(rows))
+    def _show(self, rows: list[Row], status: str) -> None:
+        logger.info(
+            "search results shown: %d (phone status of %d)", len(rows), sum(1 for row in rows if row.presence)
+        )
         self.rows = rows
-        self.table.delete(*self.table.get_children())
-        for index, row in enumerate(rows):
-            self.table.insert(
-                "", tk.END, iid=str(index), values=(row.name, row.company, row.label, row.number)
-            )
-        if rows:
-            self.table.selection_set("0")
-        self.status.set(status)
+        self.view.show(rows, status)
 
-    def move(self, step: int) -> None:
-        if not self.rows:
-            return
-        selected = self.table.selection()
-        index = int(selected[0]) + step if selected else 0
-        index = max(0, min(len(self.rows) - 1, index))
-        self.table.selection_set(str(index))
-        self.table.see(str(index))
-
-    def dial_selected(self) -> None:
+    def dial_selected(self, index: int | None = None) -> None:
+        """Dial the selected row (Enter, a double-click); right after typing, the first result once found."""
         if self._pending is not None:
-            self.root.after_cancel(self._pending)
+            self.host.cancel(self._pending)
             self.search()
         if self._searching:
-            # Enter right after typing: call the first result once it is there.
             self._dial_when_found = True
             return
         if not self.rows:
             return
-        selected = self.table.selection()
-        row = self.rows[int(selected[0])] if selected else self.rows[0]
-        send({"dial": row.dial, "name": row.name})
-        self.close()
+        chosen = self.view.selected() if index is None else index
+        row = self.rows[chosen if chosen is not None and 0 <= chosen < len(self.rows) else 0]
+        send({"dial": row.dial, "name": row.name, "company": row.company, "number": row.number})
+        self.host.close()
 
 
-def main() -> None:
-    SearchWindow().run()
+def main() -> int:
+    from tray_client.windows import toolkit
+
+    return toolkit.run("search")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
