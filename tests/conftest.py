@@ -6,15 +6,16 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
+import externaldb
 from accounts.models import Extension
 from drivers import services as driver_services
 from drivers.models import PbxServer
-from tests.known_secrets import ALICE_PASSWORD, BOB_PASSWORD
+from testkit.known_secrets import ALICE_PASSWORD, BOB_PASSWORD
 
 __all__ = ["ALICE_PASSWORD", "BOB_PASSWORD"]
 
-# Every log of the run is scanned for the tests' secrets at the end (tests/log_secrets.py).
-pytest_plugins = ["tests.log_secrets"]
+# Every log of the run is scanned for the tests' secrets at the end (testkit/log_secrets.py).
+pytest_plugins = ["testkit.log_secrets"]
 
 
 @pytest.fixture(autouse=True)
@@ -25,6 +26,7 @@ def _fast_and_clean(settings):
     yield
     cache.clear()
     driver_services.close_all()
+    externaldb.forget_all()
 
 
 @pytest.fixture

@@ -8,12 +8,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from drivers.asterisk_ajam import AsteriskAjamDriver
-from drivers.asterisk_ami import AsteriskAmiDriver
-from drivers.asterisk_ari import AsteriskAriDriver
+from drivers.asterisk.ajam import AjamTuning, AsteriskAjamDriver
+from drivers.asterisk.ami import AmiTuning, AsteriskAmiDriver
+from drivers.asterisk.ari import AsteriskAriDriver
 from drivers.base import CallStatus, OriginateRequest, PbxConfig
-from tests.fake_asterisk import FakeAmi, FakeAsteriskHttp
-from tests.known_secrets import AMI_SECRET, ARI_SECRET
+from testkit.fake_asterisk import FakeAmi, FakeAsteriskHttp
+from testkit.known_secrets import AMI_SECRET, ARI_SECRET
 
 __all__ = ["AMI_SECRET", "ARI_SECRET"]
 
@@ -103,11 +103,13 @@ def http_config(fake: FakeAsteriskHttp, **changes: object) -> PbxConfig:
 
 @pytest.fixture
 def make_ami(ami: FakeAmi, outcomes: Outcomes) -> Iterator:
-    """Build AMI drivers on the fake (closed at the end): ``make_ami(secret=..., options=...)``."""
+    """Build AMI drivers on the fake (closed at the end): ``make_ami(secret=..., tuning=AmiTuning(...))``."""
     built: list[AsteriskAmiDriver] = []
 
-    def make(fake: FakeAmi | None = None, **changes: object) -> AsteriskAmiDriver:
-        driver = AsteriskAmiDriver(ami_config(fake or ami, **changes), on_outcome=outcomes)
+    def make(
+        fake: FakeAmi | None = None, tuning: AmiTuning | None = None, **changes: object
+    ) -> AsteriskAmiDriver:
+        driver = AsteriskAmiDriver(ami_config(fake or ami, **changes), on_outcome=outcomes, tuning=tuning)
         built.append(driver)
         return driver
 
@@ -120,8 +122,10 @@ def make_ami(ami: FakeAmi, outcomes: Outcomes) -> Iterator:
 def make_ajam(http: FakeAsteriskHttp, outcomes: Outcomes) -> Iterator:
     built: list[AsteriskAjamDriver] = []
 
-    def make(fake: FakeAsteriskHttp | None = None, **changes: object) -> AsteriskAjamDriver:
-        driver = AsteriskAjamDriver(http_config(fake or http, **changes), on_outcome=outcomes)
+    def make(
+        fake: FakeAsteriskHttp | None = None, tuning: AjamTuning | None = None, **changes: object
+    ) -> AsteriskAjamDriver:
+        driver = AsteriskAjamDriver(http_config(fake or http, **changes), on_outcome=outcomes, tuning=tuning)
         built.append(driver)
         return driver
 

@@ -1,4 +1,4 @@
-"""The drivers inside Django: registry, per-process reuse, outcomes to the handler, "Test connection"."""
+"""The drivers inside Django: registry, per-process reuse, outcomes as a signal, "Test connection"."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from drivers import registry, services
-from drivers.asterisk_ajam import AsteriskAjamDriver
-from drivers.asterisk_ami import AsteriskAmiDriver
-from drivers.asterisk_ari import AsteriskAriDriver
+from drivers.asterisk.ajam import AsteriskAjamDriver
+from drivers.asterisk.ami import AsteriskAmiDriver
+from drivers.asterisk.ari import AsteriskAriDriver
 from drivers.base import CallStatus
 from drivers.models import PbxServer
+from testkit.services import free_port
 from tests.drivers.conftest import AMI_SECRET, ARI_SECRET, Outcomes, call
-from tests.services import free_port
+from tests.outcome_receiver import outcomes_to
 
 pytestmark = pytest.mark.django_db
 
@@ -48,10 +49,9 @@ def ami_pbx(port: int, **changes: object) -> PbxServer:
     return pbx
 
 
-def test_a_dial_through_the_service_reports_its_outcome_to_the_handler(ami):
+def test_a_dial_through_the_service_reports_its_outcome_to_the_signal(ami):
     heard = Outcomes()
-    services.set_outcome_handler(heard)
-    try:
+    with outcomes_to(heard):
         pbx = ami_pbx(ami.port)
         driver = services.get_driver(pbx)
         assert isinstance(driver, AsteriskAmiDriver)
@@ -59,8 +59,6 @@ def test_a_dial_through_the_service_reports_its_outcome_to_the_handler(ami):
         result = driver.originate(call(call_id="4f1c-call"))
         assert heard.of(result.reference) == (CallStatus.BUSY, "busy")
         assert services.get_driver(PbxServer.objects.get(pk=pbx.pk)) is driver  # one per PBX and process
-    finally:
-        services.set_outcome_handler(None)
 
 
 def test_an_edited_pbx_gets_a_new_driver_and_the_old_connection_closes(ami):

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from drivers.asterisk_ajam import AsteriskAjamDriver
+from drivers.asterisk.ajam import AjamTuning, AsteriskAjamDriver
 from drivers.base import (
     CallStatus,
     OriginateOutcomeUnknown,
@@ -17,9 +17,9 @@ from drivers.base import (
     UnknownExtension,
     UnsafeValue,
 )
+from testkit.fake_asterisk import FakeAsteriskHttp, Reason
+from testkit.services import free_port
 from tests.drivers.conftest import AMI_SECRET, ami_config, call
-from tests.fake_asterisk import FakeAsteriskHttp, Reason
-from tests.services import free_port
 
 
 def test_a_dial_posts_exactly_the_expected_fields(http, make_ajam, outcomes, caplog):
@@ -40,6 +40,7 @@ def test_a_dial_posts_exactly_the_expected_fields(http, make_ajam, outcomes, cap
         ("Account", "sales"),
         ("Variable", "NOTE=a\\,b"),
         ("Variable", "ASTITRAY_CALL_ID=call-1"),
+        ("ChannelId", "call-1"),  # every event of the call carries it, the failure included
         ("ActionID", "call-1"),
     )
     assert outcomes.of("call-1") == (CallStatus.ANSWERED, "answered")
@@ -95,8 +96,52 @@ def test_an_expired_session_logs_in_again_and_retries_once(http, make_ajam, outc
     assert names[-3:] == [("Originate", "second"), ("Login", None), ("Originate", "second")]
 
 
+NOT_REGISTERED = "the phone is not registered or does not exist"
+
+
+def test_a_phone_not_yet_registered_after_a_pbx_restart_says_the_pbx_had_just_restarted(
+    http, make_ajam, outcomes
+):
+    driver = make_ajam()
+    driver.originate(call(call_id="before"))
+    assert outcomes.of("before")[0] is CallStatus.ANSWERED
+    http.expire_sessions()  # Asterisk restarted: every session forgotten, the driver's in use
+    http.outcomes["0044207946095"] = Reason.FAILED  # its phones not registered again yet
+    driver.originate(call(call_id="after"))
+    status, reason = outcomes.of("after")
+    assert status is CallStatus.FAILED
+    assert reason.startswith(NOT_REGISTERED + " (the PBX had just restarted: its phones may not have")
+
+
+def test_a_call_during_a_restart_is_refused_and_one_just_after_it_explained(http, make_ajam, outcomes):
+    driver = make_ajam(tuning=AjamTuning(session_idle_s=0))  # the session is renewed anyway: no other sign
+    http.shut_down()  # core restart now: HTTP 503 "Shutdown in progress" (recorded)
+    with pytest.raises(PbxUnavailable, match="the PBX is restarting"):
+        driver.originate(call(call_id="during"))
+    http.boot()
+    http.outcomes["0044207946095"] = Reason.FAILED
+    driver.originate(call(call_id="after"))
+    assert outcomes.of("after")[1].startswith(NOT_REGISTERED + " (the PBX had just restarted")
+
+
+def test_a_phone_not_registered_long_after_a_restart_reads_as_usual(http, make_ajam, outcomes):
+    driver = make_ajam(tuning=AjamTuning(starting_s=0))
+    driver.originate(call(call_id="before"))
+    outcomes.of("before")
+    http.expire_sessions()
+    http.outcomes["0044207946095"] = Reason.FAILED
+    driver.originate(call(call_id="after"))
+    assert outcomes.of("after") == (CallStatus.FAILED, NOT_REGISTERED)
+
+
+def test_a_phone_not_registered_without_a_restart_reads_as_usual(http, make_ajam, outcomes):
+    http.outcomes["0044207946095"] = Reason.FAILED
+    make_ajam().originate(call(call_id="alone"))
+    assert outcomes.of("alone") == (CallStatus.FAILED, NOT_REGISTERED)
+
+
 def test_a_long_idle_session_is_renewed_before_use(http, make_ajam):
-    driver = make_ajam(options={"session_idle_s": "0"})
+    driver = make_ajam(tuning=AjamTuning(session_idle_s=0))
     driver.originate(call(call_id="a"))
     driver.originate(call(call_id="b"))
     assert [a.name for a in http.actions if a.name != "WaitEvent"] == [

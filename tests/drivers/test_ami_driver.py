@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from drivers.asterisk_ami import AsteriskAmiDriver
+from drivers.asterisk.ami import AmiTuning, AsteriskAmiDriver
 from drivers.base import (
     CallStatus,
     DriverError,
@@ -21,9 +21,9 @@ from drivers.base import (
     UnknownExtension,
     UnsafeValue,
 )
+from testkit.fake_asterisk import FakeAmi, Reason
+from testkit.services import free_port
 from tests.drivers.conftest import AMI_SECRET, Outcomes, ami_config, call
-from tests.fake_asterisk import FakeAmi, Reason
-from tests.services import free_port
 
 
 def test_a_dial_reaches_the_pbx_with_exactly_the_expected_fields(ami, make_ami, outcomes):
@@ -49,6 +49,7 @@ def test_a_dial_reaches_the_pbx_with_exactly_the_expected_fields(ami, make_ami, 
         # Asterisk splits a Variable value on commas and drops quotes and backslashes: escaped
         ("Variable", 'NOTE=a\\,b \\"c\\" \\\\d'),
         ("Variable", "ASTITRAY_CALL_ID=call-1"),
+        ("ChannelId", "call-1"),  # the channel's Uniqueid: every event of the call carries it
         ("ActionID", "call-1"),
     )
     assert outcomes.of("call-1") == (CallStatus.ANSWERED, "answered")
@@ -70,7 +71,7 @@ def test_the_login_asks_for_call_events_and_never_sends_the_secret(ami, make_ami
 
 def test_a_plaintext_login_is_masked_in_the_log(ami, make_ami, caplog):
     with caplog.at_level(logging.DEBUG):
-        make_ami(options={"auth": "plain"}).originate(call())
+        make_ami(tuning=AmiTuning(auth="plain")).originate(call())
     assert ami.actions_named("Login")[0]["Secret"] == AMI_SECRET
     assert AMI_SECRET not in caplog.text
     assert "Secret: ********" in caplog.text
@@ -81,7 +82,7 @@ OUTCOMES = [
     (Reason.NO_ANSWER, CallStatus.NO_ANSWER, "no answer"),
     (Reason.BUSY, CallStatus.BUSY, "busy"),
     (Reason.CONGESTION, CallStatus.FAILED, "congestion"),
-    (Reason.FAILED, CallStatus.FAILED, "the phone could not be called"),
+    (Reason.FAILED, CallStatus.FAILED, "the phone is not registered or does not exist"),
     (Reason.HANGUP, CallStatus.FAILED, "hung up"),
 ]
 
@@ -97,7 +98,7 @@ def test_the_originate_response_gives_the_outcome(ami, make_ami, outcomes, outco
 def test_a_channel_that_cannot_be_called_fails_after_queued(ami, make_ami, outcomes):
     result = make_ami().originate(call(channel="Nonsense/1001", call_id="bad-tech"))
     assert result.status is CallStatus.QUEUED
-    assert outcomes.of("bad-tech") == (CallStatus.FAILED, "the phone could not be called")
+    assert outcomes.of("bad-tech") == (CallStatus.FAILED, "the phone is not registered or does not exist")
 
 
 @pytest.mark.parametrize(
@@ -161,7 +162,7 @@ def test_one_connection_is_shared_by_many_threads(ami, make_ami, outcomes):
 
 
 def test_a_pbx_that_is_down_is_unavailable_at_once():
-    driver = AsteriskAmiDriver(ami_config(None, port=free_port(), options={"backoff_s": "60"}))
+    driver = AsteriskAmiDriver(ami_config(None, port=free_port()), tuning=AmiTuning(backoff_s=60))
     started = time.monotonic()
     with pytest.raises(PbxUnavailable) as caught:
         driver.originate(call())
@@ -230,7 +231,7 @@ def test_a_drop_before_the_outcome_reports_it_unknown(ami, make_ami, outcomes):
 
 def test_a_pbx_dropping_connections_again_and_again_never_gets_a_call_twice(make_ami):
     with FakeAmi(drop_every=0.3) as ami:
-        driver = make_ami(ami, options={"backoff_s": "0.05"})
+        driver = make_ami(ami, tuning=AmiTuning(backoff_s=0.05))
         placed = []
         for n in range(4):
             if n:
@@ -244,7 +245,7 @@ def test_a_pbx_dropping_connections_again_and_again_never_gets_a_call_twice(make
 
 
 def test_a_wrong_secret_is_refused_after_a_second_then_backs_off(ami, make_ami):
-    driver = make_ami(secret="WRONG", options={"backoff_s": "60"})
+    driver = make_ami(secret="WRONG", tuning=AmiTuning(backoff_s=60))
     started = time.monotonic()
     with pytest.raises(PbxAuthFailed) as caught:
         driver.originate(call())
@@ -312,7 +313,7 @@ def test_control_characters_in_the_pbx_settings_send_nothing(ami, make_ami, chan
 
 
 def test_keepalive_pings_a_quiet_line_and_drops_a_dead_one(ami, make_ami):
-    driver = make_ami(options={"keepalive_s": "0.2"}, timeout_s=1.0)
+    driver = make_ami(tuning=AmiTuning(keepalive_s=0.2), timeout_s=1.0)
     driver.originate(call())
     ami.wait_for_action("Ping")
     ami.ignore_actions.add("ping")
@@ -323,7 +324,7 @@ def test_keepalive_pings_a_quiet_line_and_drops_a_dead_one(ami, make_ami):
 
 
 def test_an_outcome_that_never_comes_is_reported_unknown(ami, make_ami, outcomes):
-    driver = make_ami(options={"events": "off", "outcome_grace_s": "0"}, timeout_s=0.5)
+    driver = make_ami(tuning=AmiTuning(events="off", outcome_grace_s=0), timeout_s=0.5)
     driver.originate(call(ring_timeout_s=0, call_id="silent"))
     assert ami.actions_named("Login")[0]["Events"] == "off"
     assert outcomes.of("silent") == (CallStatus.UNKNOWN, "the PBX never reported the outcome")

@@ -6,9 +6,9 @@ import threading
 
 import pytest
 
-from drivers.ami.pending import ActionIds, ConnectionClosed, PendingTable, ResponseLost
-from drivers.ami.protocol import Framer, Message, describe, encode_action, parse_messages
-from drivers.base import UnsafeValue
+from drivers.asterisk.manager.actions import ActionIds, PendingTable
+from drivers.asterisk.manager.protocol import Framer, Message, describe, encode_action, parse_messages
+from drivers.base import AnswerLost, RequestNotSent, UnsafeValue
 
 LOGIN_OK = b"Response: Success\r\nActionID: a-1\r\nMessage: Authentication accepted\r\n\r\n"
 STREAM = (
@@ -168,7 +168,7 @@ def test_the_pending_table_routes_an_answer_to_its_action_id():
     assert table.resolve(answer)
     assert second.wait(1) is answer
     assert not table.resolve(answer)  # nobody waits any more
-    with pytest.raises(ResponseLost):
+    with pytest.raises(AnswerLost):
         first.wait(0.01)
     with pytest.raises(ValueError):
         table.add("a-1")
@@ -177,8 +177,8 @@ def test_the_pending_table_routes_an_answer_to_its_action_id():
 def test_a_closed_table_fails_the_waiting_and_refuses_new_actions():
     table = PendingTable()
     waiting = table.add("a-1")
-    table.fail_all(ResponseLost("gone"))
-    with pytest.raises(ResponseLost, match="gone"):
+    table.fail_all(AnswerLost("gone"))
+    with pytest.raises(AnswerLost, match="gone"):
         waiting.wait(1)
-    with pytest.raises(ConnectionClosed):
+    with pytest.raises(RequestNotSent):
         table.add("a-2")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from drivers.asterisk_ari import AsteriskAriDriver
+from drivers.asterisk.ari import AsteriskAriDriver
 from drivers.base import (
     CallStatus,
     OriginateFailed,
@@ -15,9 +15,9 @@ from drivers.base import (
     PbxUnavailable,
     UnsafeValue,
 )
+from testkit.fake_asterisk import AriUser, FakeAsteriskHttp
+from testkit.services import free_port
 from tests.drivers.conftest import ARI_SECRET, ami_config, call
-from tests.fake_asterisk import AriUser, FakeAsteriskHttp
-from tests.services import free_port
 
 
 def test_a_dial_posts_exactly_the_expected_json(http, make_ari, outcomes):

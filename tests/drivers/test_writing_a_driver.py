@@ -24,8 +24,8 @@ from drivers.base import (
     PbxUnavailable,
     UnsafeValue,
 )
+from testkit.services import free_port
 from tests.drivers.conftest import call
-from tests.services import free_port
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "writing-a-driver.md"
 
@@ -123,16 +123,19 @@ def test_the_example_driver_registers_and_dials(acme_module, acme):
             "reference": "call-1",
         }
     ]
-    assert (
-        driver.check().headline() == "reachable: yes, login accepted: yes, may originate calls: cannot tell"
-    )
+    checked = driver.check()
+    assert checked.headline() == "reachable: yes, login accepted: yes, may originate calls: cannot tell"
+    assert checked.summary().startswith(f"Reached the Acme API at http://127.0.0.1:{acme.port}/api")
+    assert "Logged in as 'acme'." in checked.summary()
 
 
 def test_the_example_driver_maps_errors(acme_module, acme):
     cls = acme_module.AcmeDriver
     with pytest.raises(PbxAuthFailed):
         cls(config(acme.port, secret="WRONG")).originate(call())
-    assert cls(config(acme.port, secret="WRONG")).check().headline() == "reachable: yes, login accepted: no"
+    refused = cls(config(acme.port, secret="WRONG")).check()
+    assert refused.headline() == "reachable: yes, login accepted: no"
+    assert "The login as 'acme' was refused" in refused.summary()
     with pytest.raises(PbxUnavailable):
         cls(config(free_port())).originate(call())
     assert cls(config(free_port())).check().headline() == "reachable: no"

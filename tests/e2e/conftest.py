@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
 import pytest
+
+from tests.e2e.browser import chromium
 
 FIGURES = "scale_out"
 
@@ -21,3 +27,15 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_sep("-", "scale-out figures")
         for line in lines:
             terminalreporter.write_line(line)
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Any]:
+    """Chromium in English (the admin as most screenshots show it)."""
+    yield from chromium(tmp_path)
+
+
+@pytest.fixture
+def french_browser(tmp_path: Path) -> Iterator[Any]:
+    """Chromium whose language is French (Accept-Language: fr-FR, fr)."""
+    yield from chromium(tmp_path, "fr-FR")

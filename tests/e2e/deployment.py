@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from tests.services import free_port, port_open, require_mariadb, require_postgres
+from testkit.services import free_port, port_open, require_mariadb, require_postgres
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 DEPLOY = ROOT / "deploy"
@@ -108,6 +108,7 @@ class Host:
         self.credentials = directory / "credentials"
         self.etc.mkdir(parents=True)
         self.credentials.mkdir(mode=0o700)
+        self.runtime = directory / "run"  # systemd's /run (%t)
         shutil.copy(DEPLOY / "astitray.env", self.etc / "astitray.env")
 
     def write_secret(self, name: str, text: str) -> Path:
@@ -128,7 +129,9 @@ class Host:
         return path
 
     def _specifiers(self, text: str) -> str:
-        return re.sub(r"%([%d])", lambda m: "%" if m.group(1) == "%" else str(self.credentials), text)
+        """systemd's ``%%``, ``%d`` (the credential directory) and ``%t`` (the runtime directory)."""
+        values = {"%": "%", "d": str(self.credentials), "t": str(self.runtime)}
+        return re.sub(r"%([%dt])", lambda m: values[m.group(1)], text)
 
     def command(
         self, unit: Unit, overrides: dict[str, str] | None = None
@@ -136,8 +139,9 @@ class Host:
         """The ``ExecStart`` command line and environment systemd would give ``unit``'s service.
 
         ``EnvironmentFile=``, then ``Environment=`` (``%d``: the credential
-        directory), then ``overrides`` (as a drop-in would); ``LoadCredential=``
-        files are copied into the credential directory. The working
+        directory, ``%t``: the runtime directory), then ``overrides`` (as a
+        drop-in would); ``LoadCredential=`` files are copied into the
+        credential directory, ``RuntimeDirectory=`` ones are created. The working
         directory must be ``/srv/astitray`` (this checkout).
         """
         assert unit.value("WorkingDirectory") == SRV, unit.path
@@ -148,6 +152,8 @@ class Host:
             for item in shlex.split(self._specifiers(line)):
                 name, _, value = item.partition("=")
                 env[name] = value
+        for name in unit.values("RuntimeDirectory"):
+            (self.runtime / name).mkdir(parents=True, exist_ok=True, mode=0o700)
         for line in unit.values("LoadCredential"):
             name, _, source = line.partition(":")
             target = self.credentials / name
@@ -400,7 +406,7 @@ def query(database_url: str, sql: str, *params: object) -> list[tuple]:
 
 
 def require_redis() -> None:
-    from tests.services import require
+    from testkit.services import require
 
     require(
         port_open("127.0.0.1", 6379),
@@ -473,10 +479,15 @@ class HttpsRpc:
         finally:
             connection.close()
 
-    def call(self, procedure: str, *params: Any, auth: tuple[str, str] | None = None) -> Answer:
+    def call(
+        self, procedure: str, *params: Any, auth: tuple[str, str] | None = None, bearer: str = ""
+    ) -> Answer:
+        """One call with Basic credentials (``auth``) or an API token (``bearer``)."""
         headers = {"Content-Type": "text/xml"}
         if auth is not None:
             headers["Authorization"] = xmlrpc_basic(*auth)
+        elif bearer:
+            headers["Authorization"] = f"Bearer {bearer}"
         body = xmlrpc.client.dumps(params, procedure).encode()
         answer = Answer(started=time.monotonic())
         try:

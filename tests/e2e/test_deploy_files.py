@@ -1,4 +1,4 @@
-"""The files of deploy/ do what the README says: the settings pass ``check --deploy``, the units run.
+"""The files of deploy/ do what docs/deploying.md says: the settings pass ``check --deploy``, the units run.
 
 The units are run the way systemd would run them (:class:`tests.e2e.deployment.Host`):
 their ``ExecStart``, with ``EnvironmentFile=`` (``deploy/astitray.env``),
@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import runpy
+import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.deployment import DEPLOY, ROOT, SRV, Host, Unit, read_env_file
-from tests.known_secrets import DEPLOY_SECRET_KEY
-from tests.services import require, require_program
-from tests.slapd import Slapd, slapd_binary
+from testkit.known_secrets import DEPLOY_SECRET_KEY
+from testkit.services import free_port, require, require_program
+from testkit.slapd import Slapd, slapd_binary
+from tests.e2e.deployment import DEPLOY, ROOT, SRV, Host, Unit, children, read_env_file
 
 SECRET = DEPLOY_SECRET_KEY
 RUN: dict = {"capture_output": True, "text": True, "timeout": 120, "cwd": "/"}
@@ -61,7 +65,7 @@ def test_the_documented_production_settings_pass_check_deploy(tmp_path):
     assert json.loads(shown.stdout.strip().splitlines()[-1]) == {
         "key": SECRET,
         "db": str(tmp_path / "db.sqlite3"),
-        "cache": "django.core.cache.backends.redis.RedisCache",
+        "cache": "astitray.cache.SharedPoolRedisCache",
         "hsts": 31536000,
         "cookies": [True, True],
         "redirect": True,
@@ -131,7 +135,11 @@ def test_the_gunicorn_settings_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("WEB_CONCURRENCY", "3")
     config = runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))
     assert config["bind"] == ["127.0.0.1:8001", "10.0.0.11:8000"]
-    assert (config["workers"], config["worker_class"], config["graceful_timeout"]) == (3, "sync", 30)
+    assert (config["workers"], config["worker_class"], config["graceful_timeout"]) == (
+        3,
+        "uvicorn_worker.UvicornWorker",
+        30,
+    )
     names = ("max_requests", "preload_app", "control_socket_disable")
     assert [config[name] for name in names] == [0, False, True]
     monkeypatch.setenv("WEB_CONCURRENCY", "many")
@@ -140,8 +148,8 @@ def test_the_gunicorn_settings_come_from_the_environment(monkeypatch):
 
 
 def test_the_environment_file_names_only_known_settings():
-    """Every variable of deploy/astitray.env is one the README documents (a typo would be ignored)."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    """Every variable of deploy/astitray.env is one docs/ documents (a typo would be ignored)."""
+    readme = "".join(path.read_text(encoding="utf-8") for path in sorted((ROOT / "docs").glob("*.md")))
     names = list(read_env_file(DEPLOY / "astitray.env"))
     assert names, "no setting in deploy/astitray.env"
     assert [name for name in names if f"`{name}`" not in readme] == []
@@ -157,7 +165,7 @@ def test_systemd_accepts_the_units(tmp_path):
         text = text.replace(f"{SRV}/", f"{ROOT}/").replace("/etc/astitray", str(host.etc))
         (tmp_path / unit.name).write_text(text, encoding="utf-8")
     units = sorted(str(path) for path in tmp_path.glob("astitray*"))
-    assert len(units) == 3
+    assert len(units) == 4
     result = subprocess.run(
         [analyze, "verify", "--man=no", *units], capture_output=True, text=True, timeout=120, cwd=tmp_path
     )
@@ -230,3 +238,112 @@ def test_astitray_manage_runs_manage_py_with_the_service_settings(tmp_path):
     shown = subprocess.run([script, "shell", "-c", code], env=env, **RUN)
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.strip().splitlines()[-1] == f"{template} True"  # as the shell reads it
+
+
+def test_gunicorn_makes_the_metrics_directory_and_refuses_one_it_cannot_write(monkeypatch, tmp_path):
+    config = runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
+    config["on_starting"](None)
+    assert (tmp_path / "metrics").is_dir()
+    if os.geteuid() != 0:  # root writes anywhere
+        (tmp_path / "metrics").chmod(0o500)
+        with pytest.raises(SystemExit, match="is not writable"):
+            config["on_starting"](None)
+
+
+class NotifySocket:
+    """systemd's notification socket (``NOTIFY_SOCKET``), as the service manager reads it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(path))
+
+    def received(self, seconds: float) -> list[str]:
+        """What was sent during the next ``seconds``."""
+        states: list[str] = []
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            self.sock.settimeout(left)
+            try:
+                states.append(self.sock.recv(4096).decode())
+            except TimeoutError:
+                break
+        return states
+
+    def wait_for(self, state: str, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if any(state in line for line in self.received(0.5)):
+                return
+        raise AssertionError(f"systemd was never told {state}")
+
+
+def test_the_watchdog_is_fed_only_while_healthz_answers(tmp_path):
+    """astitray.service's ExecStart with WatchdogSec: WATCHDOG=1 while workers answer, none once they hang."""
+    unit = Unit.read(DEPLOY / "systemd" / "astitray.service")
+    assert unit.value("WatchdogSec")
+    assert (unit.value("Type"), unit.value("NotifyAccess")) == ("notify", "main")
+    host = production_host(tmp_path, cache_url="locmem://")
+    notify = NotifySocket(tmp_path / "notify")
+    port = free_port()
+    argv, env = host.command(
+        unit,
+        {
+            "NOTIFY_SOCKET": str(notify.path),
+            "WATCHDOG_USEC": "900000",  # a probe every 0.3 s
+            "ASTITRAY_BIND": f"127.0.0.1:{port}",
+            "WEB_CONCURRENCY": "2",
+            "ALLOWED_HOSTS": "astitray.example.org",
+        },
+    )
+    assert manage(env, "migrate", "--noinput", "-v", "0").returncode == 0
+    server = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        notify.wait_for("READY=1", 60)
+        notify.wait_for("WATCHDOG=1", 60)
+        assert notify.received(2).count("WATCHDOG=1") >= 3
+
+        workers = children(server.pid)
+        assert len(workers) == 2
+        for pid in workers:
+            os.kill(pid, signal.SIGSTOP)  # every worker hangs: the master alone answers nothing
+        try:
+            notify.received(1)  # a probe under way when they stopped
+            assert "WATCHDOG=1" not in notify.received(2)
+        finally:
+            for pid in workers:
+                os.kill(pid, signal.SIGCONT)
+        notify.wait_for("WATCHDOG=1", 30)
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+        notify.sock.close()
+
+
+def test_the_listener_unit_listens_and_stops_cleanly_on_sigterm(tmp_path):
+    """``astitray-events.service``'s command with the service's environment: it holds the console PBX's
+    lease, connects, and on SIGTERM (systemctl stop) gives the lease back and exits 0."""
+    host = production_host(tmp_path, cache_url="locmem://")
+    unit = Unit.read(DEPLOY / "systemd" / "astitray-events.service")
+    argv, env = host.command(unit)
+    assert argv[1:] == ["manage.py", "pbx_events"]
+    assert unit.value("KillSignal") == "SIGTERM" and unit.value("Restart") == "always"
+    migrated = manage(env, "migrate", "--noinput", "-v", "0")
+    assert migrated.returncode == 0, migrated.stderr
+    listener = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        held: list[tuple[str]] = []
+        while time.monotonic() < deadline and not held:
+            time.sleep(0.2)
+            with contextlib.closing(sqlite3.connect(tmp_path / "db.sqlite3", timeout=5)) as db:
+                held = db.execute("SELECT holder FROM events_listenerlease WHERE connected = 1").fetchall()
+        assert held and held[0][0].endswith(f":{listener.pid}")
+    finally:
+        listener.send_signal(signal.SIGTERM)
+        output = listener.communicate(timeout=30)[0].decode()
+    assert listener.returncode == 0, output
+    assert "leases given back" in output
+    with contextlib.closing(sqlite3.connect(tmp_path / "db.sqlite3")) as db:
+        assert db.execute("SELECT holder, connected FROM events_listenerlease").fetchall() == [("", 0)]

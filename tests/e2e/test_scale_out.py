@@ -31,7 +31,10 @@ from typing import Any
 
 import pytest
 
-from bench.liveserver import LiveServer, free_port
+from testkit.fake_asterisk import FakeAmi
+from testkit.known_secrets import SCALE_OUT_PASSWORD
+from testkit.liveserver import LiveServer, free_port
+from testkit.services import require_program
 from tests.e2e.deployment import (
     DEPLOY,
     SITE_NAME,
@@ -47,9 +50,6 @@ from tests.e2e.deployment import (
     scratch_database,
     self_signed_certificate,
 )
-from tests.fake_asterisk import FakeAmi
-from tests.known_secrets import SCALE_OUT_PASSWORD
-from tests.services import require_program
 
 pytestmark = pytest.mark.service
 
@@ -59,7 +59,7 @@ LOCKOUT_FAILURES = 3
 LOAD_CLIENTS = 6
 LOAD_USERS = 2 * LOAD_CLIENTS
 RATE_LIMITED, AUTHENTICATION_FAILED = -32086, -32098
-USERS = ["rate", "guard", "locked", *(f"load{n}" for n in range(LOAD_USERS))]
+USERS = ["rate", "guard", "locked", *(f"load{n}" for n in range(LOAD_USERS)), "waiter", "bystander", "tokens"]
 
 SETUP = """
 from django.contrib.auth import get_user_model
@@ -296,12 +296,12 @@ def test_a_lockout_holds_across_both_servers(cluster, record_property):
     try:
         failures = [whoami("locked", f"wrong-{n}") for n in range(LOCKOUT_FAILURES)]
         assert {answer.fault for answer in failures} == {AUTHENTICATION_FAILED}
-        # Now refused everywhere, the cache notwithstanding; and the address too, for another user.
-        refused = [whoami("locked", PASSWORD) for _ in range(2)] + [
-            whoami("guard", PASSWORD) for _ in range(2)
-        ]
+        # Now refused by both servers, the cache notwithstanding; another user at that address is not.
+        refused = [whoami("locked", PASSWORD) for _ in range(2)]
         assert {answer.fault for answer in refused} == {AUTHENTICATION_FAILED}, refused
         assert {cluster.name_of(answer.upstream) for answer in refused} == {"A", "B"}
+        colleague = [whoami("guard", PASSWORD) for _ in range(2)]
+        assert all(answer.value for answer in colleague), colleague
     finally:
         cluster.servers["B"].manage("axes_reset")
     welcome = [whoami("locked", PASSWORD) for _ in range(2)]
@@ -312,6 +312,129 @@ def test_a_lockout_holds_across_both_servers(cluster, record_property):
         {"failures": LOCKOUT_FAILURES, "refused_after": len(refused),
          "servers_refusing": len({cluster.name_of(answer.upstream) for answer in refused})},
     )  # fmt: skip
+
+
+def test_the_user_page_logs_in_through_nginx_with_secure_cookies(cluster):
+    from urllib.parse import urlencode
+
+    status, headers, form = cluster.client.request("GET", "/me/login/")
+    assert status == 200
+    (csrf_cookie,) = [
+        cookie for cookie in headers.get_all("Set-Cookie") or [] if cookie.startswith("csrftoken=")
+    ]
+    assert "; Secure" in csrf_cookie  # HTTPS as nginx's X-Forwarded-Proto says
+    token = form.decode().split('name="csrfmiddlewaretoken" value="', maxsplit=1)[1].split('"', maxsplit=1)[0]
+    fields = {"username": "tokens", "password": PASSWORD, "csrfmiddlewaretoken": token}
+    status, headers, _ = cluster.client.request(
+        "POST",
+        "/me/login/",
+        urlencode(fields).encode(),
+        {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": csrf_cookie.split(";", maxsplit=1)[0],
+            "Referer": f"https://{SITE_NAME}/me/login/",  # Django's CSRF check of an HTTPS form
+        },
+    )
+    assert (status, headers["Location"]) == (302, "/me/")
+    (session,) = [cookie for cookie in headers.get_all("Set-Cookie") or [] if cookie.startswith("sessionid=")]
+    assert "; Secure" in session and "; HttpOnly" in session and "SameSite=Lax" in session
+
+
+ACTIVE = """
+from django.contrib.auth import get_user_model
+get_user_model().objects.filter(username="tokens").update(is_active={active})
+"""
+
+
+def test_a_revoked_token_or_a_deactivated_user_is_refused_at_the_next_call_on_both_servers(
+    cluster, record_property
+):
+    def make(label: str) -> dict:
+        made = cluster.client.call("accounts.create_token", label, auth=("tokens", PASSWORD))
+        assert isinstance(made.value, dict), made
+        return made.value
+
+    def whoami(token: str) -> list[Answer]:
+        """Two calls with the token: nginx hands one to each server."""
+        return [cluster.client.call("accounts.whoami", bearer=token) for _ in range(2)]
+
+    first, second = make("laptop"), make("extension")
+    used = whoami(first["token"]) + whoami(second["token"])
+    assert all(answer.value and answer.value["username"] == "tokens" for answer in used), used
+    assert {cluster.name_of(answer.upstream) for answer in used} == {"A", "B"}
+    try:
+        # Revoked through one server: refused by both at the next call (the other token still works).
+        revoked = cluster.client.call("accounts.revoke_token", first["id"], auth=("tokens", PASSWORD))
+        assert revoked.fault is None and revoked.status == 200, revoked
+        refused = whoami(first["token"])
+        assert {answer.fault for answer in refused} == {AUTHENTICATION_FAILED}, refused
+        assert {cluster.name_of(answer.upstream) for answer in refused} == {"A", "B"}
+        still = whoami(second["token"])
+        assert all(answer.value for answer in still), still
+        # The user deactivated (as the admin does, in the shared database): refused by both at once.
+        cluster.servers["A"].manage("shell", "-c", ACTIVE.format(active=False))
+        deactivated = whoami(second["token"])
+        assert {answer.fault for answer in deactivated} == {AUTHENTICATION_FAILED}, deactivated
+        assert {cluster.name_of(answer.upstream) for answer in deactivated} == {"A", "B"}
+    finally:
+        cluster.servers["A"].manage("shell", "-c", ACTIVE.format(active=True))
+        cluster.servers["B"].manage("axes_reset")  # the refusals counted as failed logins
+    cluster.record(
+        record_property,
+        "tokens",
+        {"refused_after_revoke": len(refused), "refused_after_deactivation": len(deactivated),
+         "servers_refusing": len({cluster.name_of(answer.upstream) for answer in refused + deactivated})},
+    )  # fmt: skip
+
+
+PUBLISH = """
+from django.contrib.auth import get_user_model
+from events.publish import event_payload, publish
+user = get_user_model().objects.get(username="waiter")
+publish(user.pk, "incoming", event_payload("incoming", number="0142685300", name="Marie Dubois"))
+"""
+
+
+def test_events_wait_wakes_its_clients_on_every_server(cluster, record_property):
+    """Clients of one user wait on both servers; an event written elsewhere wakes every one (Redis)."""
+    cursors = {
+        user: cluster.client.call("events.wait", "", 1, auth=(user, PASSWORD)).value["cursor"]
+        for user in ("waiter", "bystander")
+    }
+    answers: list[tuple[str, Answer]] = []
+
+    def wait(user: str, timeout: int) -> None:
+        answers.append(
+            (user, cluster.client.call("events.wait", cursors[user], timeout, auth=(user, PASSWORD)))
+        )
+
+    threads = [threading.Thread(target=wait, args=("waiter", 55)) for _ in range(6)]
+    threads += [threading.Thread(target=wait, args=("bystander", 5)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    time.sleep(2)  # every client waits (nginx spread them over A and B)
+    # The event is written as the PBX listener writes it, by a process of its own (here A's host).
+    publishing = time.monotonic()
+    cluster.servers["A"].manage("shell", "-c", PUBLISH)  # a process's start and end: about 2 s
+    for thread in threads:
+        thread.join(timeout=60)
+    woken = [answer for user, answer in answers if user == "waiter"]
+    assert len(woken) == 6 and all(answer.value is not None for answer in woken), woken
+    assert all([event["name"] for event in answer.value["events"]] == ["Marie Dubois"] for answer in woken)
+    servers = {cluster.name_of(answer.upstream) for answer in woken}
+    assert servers == {"A", "B"}, servers
+    others = [answer for user, answer in answers if user == "bystander"]
+    assert [answer.value["events"] for answer in others] == [[], []]  # never another user's events
+    cluster.record(
+        record_property,
+        "events_wait",
+        {
+            "clients_woken": len(woken),
+            "servers": sorted(servers),
+            "woken_within_s": round(max(answer.ended for answer in woken) - publishing, 1),
+            "bystander_events": 0,
+        },
+    )
 
 
 class Load:
@@ -325,13 +448,25 @@ class Load:
         self.threads = [threading.Thread(target=self._client, args=(i,)) for i in range(LOAD_CLIENTS)]
 
     def _client(self, index: int) -> None:
-        # Two users per client, each staying under the rate limit.
+        # Two users per client, each staying under the rate limit: a user who has dialed
+        # RATE_LIMIT - 2 times in the last minute waits, so the clients never run out of
+        # calls however long a server takes to come back on a loaded machine.
         mine = self.users[index :: len(self.threads)]
-        for n in range((RATE_LIMIT - 2) * len(mine)):
-            if self.done.is_set():
-                return
-            user = mine[n % len(mine)]
+        sent: dict[str, collections.deque[float]] = {user: collections.deque() for user in mine}
+        n = 0
+        while not self.done.is_set():
+            now = time.monotonic()
+            for times in sent.values():
+                while times and times[0] < now - 61:
+                    times.popleft()
+            free = [user for user in mine if len(sent[user]) < RATE_LIMIT - 2]
+            if not free:
+                self.done.wait(min(times[0] for times in sent.values()) + 61 - now)
+                continue
+            user = free[n % len(free)]
+            sent[user].append(now)
             text = number(10 + self.users.index(user), n)
+            n += 1
             answer = self.cluster.dial(user, text)
             with self.changed:
                 self.answers.append((user, text, answer))
@@ -353,7 +488,7 @@ class Load:
             assert self.changed.wait_for(
                 lambda: predicate() or not any(thread.is_alive() for thread in self.threads), timeout
             ), "the clients stalled"
-            assert predicate(), "the clients ran out of calls"
+            assert predicate(), "every client stopped (an error in a client thread)"
 
     def wait_for_more(self, count: int) -> None:
         """Until ``count`` more answers came."""

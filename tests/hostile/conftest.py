@@ -2,7 +2,7 @@
 
 The RPC helpers send requests as stock clients write them (``xmlrpc.client``,
 ``json``) through the Django test client and read every answer strictly:
-never a 500 or a traceback, and a fault's code and message as API.md says.
+never a 500 or a traceback, and a fault's code and message as docs/api.md says.
 """
 
 from __future__ import annotations
@@ -18,19 +18,19 @@ import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model
 
-from accounts.models import Extension
+from accounts.models import ApiToken, Extension
 from astitray.rpc import server
 from dialer.models import Call
 from drivers.models import PbxServer
 from phonebook.models import Contact, PhoneNumber
+from testkit.rpc import RPC_URL, basic, jsonrpc_post, xmlrpc_post
 from tests.conftest import ALICE_PASSWORD
-from tests.dialing.drivers import TEST_DRIVERS, driver, recording_pbx
+from tests.dialer.calls.drivers import TEST_DRIVERS, driver, recording_pbx
 from tests.phonebook.helpers import add
-from tests.rpc import RPC_URL, basic, jsonrpc_post, xmlrpc_post
 
 __all__ = ["driver", "recording_pbx"]  # shared fixtures
 
-# The API's fault codes (API.md, "Faults"): the only ones a client may ever see. Written out
+# The API's fault codes (docs/api.md, "Faults"): the only ones a client may ever see. Written out
 # here, not imported from astitray.faults: they are the contract the tests hold the server to
 # (test_the_servers_faults_are_the_apis checks that both lists agree).
 PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS, INTERNAL_ERROR = (
@@ -48,9 +48,10 @@ RATE_LIMITED = -32086
 PBX_UNAVAILABLE = -32085
 PBX_ERROR = -32084
 NOT_FOUND = -32083
+PHONE_UNAVAILABLE = -32082
 STANDARD_FAULTS = {PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS, INTERNAL_ERROR}
 ASTITRAY_FAULTS = {AUTHENTICATION_FAILED, NO_EXTENSION, INVALID_NUMBER, NUMBER_NOT_ALLOWED, RATE_LIMITED}
-ASTITRAY_FAULTS |= {PBX_UNAVAILABLE, PBX_ERROR, NOT_FOUND}
+ASTITRAY_FAULTS |= {PBX_UNAVAILABLE, PBX_ERROR, NOT_FOUND, PHONE_UNAVAILABLE}
 API_FAULTS = STANDARD_FAULTS | ASTITRAY_FAULTS
 
 # What a fault or an error page must never show.
@@ -87,9 +88,10 @@ def helene(db) -> Contact:
 
 
 def snapshot() -> tuple:
-    """Every row a hostile request could change: users, phones, PBXs, contacts, calls, failed logins."""
+    """Every row a hostile request could change: users, tokens, phones, PBXs, contacts, calls, failures."""
     return (
         list(get_user_model().objects.order_by("pk").values()),
+        list(ApiToken.objects.order_by("pk").values()),
         list(Extension.objects.order_by("pk").values()),
         list(PbxServer.objects.order_by("pk").values()),
         list(Contact.objects.order_by("pk").values()),
@@ -185,6 +187,10 @@ PARAMETER_TYPES = {
     "number": STRING,
     "limit": INTEGER,
     "calls": ARRAY,
+    "cursor": STRING,
+    "timeout": INTEGER,
+    "label": STRING,
+    "id": INTEGER,
 }
 VALID = {
     "method_name": "accounts.whoami",
@@ -194,6 +200,10 @@ VALID = {
     "number": "+442079460958",
     "limit": 5,
     "calls": [],
+    "cursor": "",
+    "timeout": 1,  # events.wait: the shortest wait
+    "label": "laptop",
+    "id": 1,
 }
 
 

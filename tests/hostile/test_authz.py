@@ -22,17 +22,22 @@ from django.urls import reverse
 from accounts.models import Extension
 from dialer.models import Call
 from drivers.models import PbxServer
-from tests.auth.conftest import PasswordFiles, bcrypt_hash, use_password_files
+from testkit.known_secrets import HOSTILE_PASSWORDS
+from testkit.rpc import basic
+from tests.accounts.conftest import PasswordFiles, bcrypt_hash, use_password_files
 from tests.conftest import ALICE_PASSWORD, BOB_PASSWORD
 from tests.hostile.conftest import (
     AUTHENTICATION_FAILED,
+    INTEGER,
     INVALID_PARAMS,
     JSON,
     NO_EXTENSION,
     NOT_FOUND,
+    PARAMETER_TYPES,
     PBX_UNAVAILABLE,
     PROCEDURES,
     PROTOCOLS,
+    STRING,
     VALID,
     XML,
     Answer,
@@ -40,20 +45,26 @@ from tests.hostile.conftest import (
     encode,
     post,
 )
-from tests.known_secrets import HOSTILE_PASSWORDS
-from tests.rpc import basic
 
 pytestmark = pytest.mark.django_db
 
 ALICE = ("alice", ALICE_PASSWORD)
 BOB = ("bob", BOB_PASSWORD)
 BOBS_NUMBER = "0142685300"
-# Procedures that need no credentials (API.md): they hold nobody's data.
+# Procedures that need no credentials (docs/api.md): they hold nobody's data.
 OPEN = {"system.listMethods", "system.methodHelp", "system.methodSignature", "system.multicall"}
 USER_PROCEDURES = sorted(set(PROCEDURES) - OPEN)
 # Procedures that take an id of something (a call, ...): derived from the parameters' names.
+# Procedures taking the id of a call (API tokens' integer ids: test_bobs_token_ids_are_not_found_for_alice).
 ID_PROCEDURES = sorted(
-    method for method, parameters in PROCEDURES.items() if any(re.search(r"(^|_)id$", p) for p in parameters)
+    method
+    for method, parameters in PROCEDURES.items()
+    if any(re.search(r"(^|_)id$", p) and PARAMETER_TYPES[p] == STRING for p in parameters)
+)
+TOKEN_ID_PROCEDURES = sorted(
+    method
+    for method, parameters in PROCEDURES.items()
+    if any(re.search(r"(^|_)id$", p) and PARAMETER_TYPES[p] == INTEGER for p in parameters)
 )
 
 
@@ -374,3 +385,20 @@ def test_an_admin_session_cookie_is_no_credential_for_the_api(client, alice, adm
         answer.fault(AUTHENTICATION_FAILED)
     assert driver.requests == []
     assert not Call.objects.exists()
+
+
+def test_the_token_id_procedures_are_found():
+    assert TOKEN_ID_PROCEDURES == ["accounts.revoke_token"]
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+@pytest.mark.parametrize("method", TOKEN_ID_PROCEDURES)
+def test_bobs_token_ids_are_not_found_for_alice(client, alice, bob, protocol, method):
+    bobs = call(client, protocol, "accounts.create_token", ["bob's laptop"], auth=BOB).result
+    answer = call(client, protocol, method, [bobs["id"]], auth=ALICE)
+    answer.fault(NOT_FOUND)
+    assert "bob" not in answer.content.decode()
+    never = call(client, protocol, method, [bobs["id"] + 1000], auth=ALICE)
+    assert (never.code, never.message) == (answer.code, answer.message)
+    assert call(client, protocol, "accounts.list_tokens", auth=ALICE).result == []
+    assert call(client, protocol, "accounts.list_tokens", auth=BOB).result[0]["id"] == bobs["id"]

@@ -26,16 +26,17 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import Extension
+from accounts import tokens
+from accounts.models import ApiToken, Extension
 from dialer.models import Call, NumberRule, RewriteRule
 from drivers.models import PbxServer
 from phonebook.models import Contact, PhoneNumber
 from phonebook.text import fold, parse_query
+from testkit.known_secrets import API_TOKENS, HOSTILE_PASSWORDS
+from testkit.rpc import basic
 from tests.conftest import ALICE_PASSWORD
 from tests.hostile.conftest import INVALID_PARAMS, JSON, PARSE_ERROR, PROTOCOLS, XML, Answer, call, post
-from tests.known_secrets import HOSTILE_PASSWORDS
 from tests.phonebook.helpers import add
-from tests.rpc import basic
 
 pytestmark = pytest.mark.django_db
 
@@ -221,6 +222,7 @@ def every_admin_row() -> list:
 def rows(alice, bob, helene, console_pbx, staff_without_permissions):
     """One row of each registered model at least, and a check that none changed."""
     Group.objects.create(name="sales")
+    ApiToken.objects.create(user=alice, label="laptop", key_hash=tokens.digest(API_TOKENS["alice"]))
     Call.objects.create(user=alice, username="alice", extension="1001", channel="PJSIP/1001", number="1002")
     RewriteRule.objects.create(name="strip", pattern="^9", replacement="")
     NumberRule.objects.create(pattern="^089", description="no premium")

@@ -1,6 +1,6 @@
 """The secrets-in-logs check can fail, and the drivers mask what they log of the PBX credentials.
 
-The check itself (tests/log_secrets.py) runs at the end of every test run;
+The check itself (testkit/log_secrets.py) runs at the end of every test run;
 these tests prove that it reports a leak (label, file, line, never the
 secret) and fails the run, and that a clean run passes.
 """
@@ -21,13 +21,13 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from drivers.asterisk_ajam import AsteriskAjamDriver
-from drivers.asterisk_ami import AsteriskAmiDriver
-from drivers.asterisk_ari import AsteriskAriDriver
+from drivers.asterisk.ajam import AsteriskAjamDriver
+from drivers.asterisk.ami import AmiTuning, AsteriskAmiDriver
+from drivers.asterisk.ari import AsteriskAriDriver
 from drivers.base import OriginateRequest, PbxConfig
-from tests.fake_asterisk import FakeAmi, FakeAsteriskHttp
-from tests.known_secrets import ALICE_PASSWORD, AMI_SECRET, ARI_SECRET, all_secrets
-from tests.log_secrets import log_files, scan
+from testkit.fake_asterisk import FakeAmi, FakeAsteriskHttp
+from testkit.known_secrets import ALICE_PASSWORD, AMI_SECRET, ARI_SECRET, all_secrets
+from testkit.log_secrets import log_files, scan
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -88,11 +88,11 @@ def test_the_registry_names_each_secret_once():
 LEAKY_TEST = """
 import logging
 
-from tests.known_secrets import AMI_SECRET
+from testkit.known_secrets import AMI_SECRET
 
 
 def test_it_logs(tmp_path):
-    logging.getLogger("drivers.ami.client").debug("Secret: %s", {leak})
+    logging.getLogger("drivers.asterisk.manager.client").debug("Secret: %s", {leak})
     logging.getLogger("dialer.services").info("a call")
 """
 
@@ -118,7 +118,7 @@ def run_pytest(test_source: str, workdir: Path) -> subprocess.CompletedProcess[s
             "-p",
             "no:django",
             "-p",
-            "tests.log_secrets",
+            "testkit.log_secrets",
             "--basetemp",
             str(workdir / "tmp"),
             "--rootdir",
@@ -148,7 +148,7 @@ def test_a_run_whose_logs_hold_a_secret_fails(workdir):
 
 def test_a_secret_in_a_servers_own_log_fails_the_run_too(workdir):
     source = """
-    from tests.known_secrets import LDAP_READER_PASSWORD
+    from testkit.known_secrets import LDAP_READER_PASSWORD
 
     def test_a_server_writes_its_log(tmp_path):
         (tmp_path / "gunicorn.log").write_text("bind " + LDAP_READER_PASSWORD)
@@ -186,7 +186,7 @@ def config(port: int, **changes: object) -> PbxConfig:
 
 def test_the_ami_driver_masks_the_md5_key_in_its_debug_log(caplog):
     with FakeAmi() as ami, caplog.at_level(logging.DEBUG):
-        driver = AsteriskAmiDriver(config(ami.port, options={"auth": "md5"}))
+        driver = AsteriskAmiDriver(config(ami.port), tuning=AmiTuning(auth="md5"))
         try:
             driver.originate(call())
         finally:

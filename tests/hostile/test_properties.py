@@ -36,15 +36,15 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from dialer.rewrite import MAX_NUMBER_LENGTH, DialPlan, RewriteError, Rule, RuleError, check_rule, rewrite
-from drivers.ami.originate import originate_headers
-from drivers.ami.protocol import Framer, check_headers, encode_action, parse_messages
-from drivers.asterisk_ajam import AsteriskAjamDriver
-from drivers.asterisk_ami import AsteriskAmiDriver
-from drivers.asterisk_ari import AsteriskAriDriver
+from drivers.asterisk.ajam import AsteriskAjamDriver
+from drivers.asterisk.ami import AsteriskAmiDriver
+from drivers.asterisk.ari import AsteriskAriDriver
+from drivers.asterisk.manager.originate import originate_headers
+from drivers.asterisk.manager.protocol import Framer, check_headers, encode_action, parse_messages
 from drivers.base import DriverError, OriginateRequest, PbxConfig, UnsafeValue, is_safe_text
-from tests.fake_asterisk import FakeAmi
+from testkit.fake_asterisk import FakeAmi
+from testkit.known_secrets import AMI_SECRET
 from tests.hostile.conftest import INVALID_NUMBER
-from tests.known_secrets import AMI_SECRET
 
 EXPLORE = os.environ.get("ASTITRAY_HYPOTHESIS") == "explore"
 settings.register_profile(
@@ -267,7 +267,10 @@ def assert_dialable_or_refused(text: str, plan: DialPlan, rules: list[Rule]) -> 
     event("dialed")
     assert DIALABLE.fullmatch(result.number), result.number
     assert len(result.number.lstrip("+")) <= MAX_NUMBER_LENGTH
-    assert result.extension_digits == "" or re.fullmatch(r"[0-9]+", result.extension_digits)
+    post_dial = r"[0-9*#]+(?:[pw]+[0-9*#]+)*"  # digits, pauses (p) and waits (w) between groups
+    assert result.extension_digits == "" or re.fullmatch(post_dial, result.extension_digits)
+    assert all(DIALABLE.fullmatch(choice["number"]) for choice in result.choices)
+    assert result.choices[0]["number"] == result.number
     return result.number
 
 
@@ -277,6 +280,7 @@ def assert_dialable_or_refused(text: str, plan: DialPlan, rules: list[Rule]) -> 
 @examples(600)
 @given(text=ANY_TEXT, plan=DIAL_PLANS, rules=st.lists(RAW_RULES, max_size=4))
 @example(text="+44 20 7946 0958\r\nApplication: System", plan=DialPlan("FR"), rules=[])
+@example(text="0142685300p1234p5678w9 / Fax 0142685301", plan=DialPlan("FR"), rules=[])
 @example(text="1001", plan=DialPlan("FR"), rules=[Rule("letters", r"^(\d+)$", "\\1\r\nApplication: System")])
 @example(text="tel:%2B33%0D%0A123456789", plan=DialPlan("FR", outside_prefix="0"), rules=[])
 @example(text="\u00b2\u00b2\u00b2", plan=DialPlan("FR", internal_pattern=r"^\d{2,5}$"), rules=[])
@@ -330,7 +334,7 @@ def stored_rules(db, console_pbx):
 @example(text="8123")
 @example(text="3949")
 def test_dialer_normalize_answers_a_dialable_number_or_invalid_number(client, alice_auth, stored_rules, text):
-    from tests.rpc import jsonrpc_call
+    from testkit.rpc import jsonrpc_call
 
     answer = jsonrpc_call(client, "dialer.normalize", [text], auth=alice_auth)
     if "error" in answer:
@@ -408,7 +412,7 @@ def test_no_field_of_a_call_adds_a_header_to_the_originate(fields):
     if request is None:
         return
     try:
-        headers = originate_headers(request, "outbound")
+        headers = originate_headers(request, "outbound", channel_id=request.call_id)
         wire = encode_action("Originate", headers, request.call_id or "astitray-1")
     except UnsafeValue:
         return
@@ -429,6 +433,7 @@ def test_no_field_of_a_call_adds_a_header_to_the_originate(fields):
         "CallerID",
         "Account",
         "Variable",
+        "ChannelId",
         "ActionID",
     }
 
@@ -476,7 +481,7 @@ def test_the_ami_driver_sends_exactly_the_headers_of_the_call(ami_driver, fields
     originates = [m for m in framer.feed(fake.received[before:]) if m.get("Action") == "Originate"]
     assert len(originates) == 1
     (sent,) = originates
-    expected = originate_headers(request, "outbound")
+    expected = originate_headers(request, "outbound", channel_id=sent.headers[-1][1])  # ChannelId = ActionID
     assert sent.headers[1:-1] == expected_headers(expected)
     assert sent.headers[0] == ("Action", "Originate") and sent.headers[-1][0] == "ActionID"
 
@@ -557,7 +562,8 @@ def check_ajam_originate(request: OriginateRequest, sent: list[requests.Prepared
     assert "?" not in (originate.url or "")  # nothing in the URL: the fields go in the body
     fields = parse_qsl(str(originate.body or ""), keep_blank_values=True, strict_parsing=True)
     assert fields[0] == ("Action", "Originate") and fields[-1][0] == "ActionID"
-    assert fields[1:-1] == originate_headers(request, "outbound")
+    # ChannelId = ActionID: the call's reference
+    assert fields[1:-1] == originate_headers(request, "outbound", channel_id=fields[-1][1])
 
 
 def ajam_sent(request: OriginateRequest) -> list[requests.PreparedRequest] | None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from phonebook.models import Contact, PhoneNumber
-from tests.services import require
-from tests.slapd import Slapd, slapd_binary
+from testkit.services import require
+from testkit.slapd import Slapd, slapd_binary
 
 FIRST = ["Hélène", "Zoë", "Łukasz", "Øyvind", "José", "Anne-Marie", "Marc", "Ingrid", "François", "Ana"]
 LAST = ["Dupont", "Müller", "Núñez", "O'Brien", "Lefèvre", "Smith", "García", "Nguyễn", "Dupond", "Kowalski"]

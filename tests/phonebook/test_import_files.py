@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from phonebook.importers import files
 from phonebook.models import Contact
 from tests.phonebook.conftest import snapshot
 
@@ -201,14 +200,6 @@ def test_a_dry_run_changes_nothing(db):
     before = snapshot()
     assert run(SAMPLES / "google.csv", "--dry-run").startswith("dry run, nothing was changed")
     assert snapshot() == before
-
-
-@pytest.mark.parametrize(
-    ("name", "encoding"),
-    [("thunderbird.vcf", "utf-8-sig"), ("outlook.vcf", "cp1252"), ("custom-latin1.csv", "cp1252")],
-)
-def test_the_encoding_is_detected(name, encoding):
-    assert files.detect_encoding(SAMPLES / name) == encoding
 
 
 def test_utf16_with_a_bom_is_read(tmp_path):

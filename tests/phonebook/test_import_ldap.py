@@ -9,9 +9,9 @@ from django.core.management import CommandError, call_command
 
 from phonebook.importers import writer
 from phonebook.models import Contact, PhoneNumber
+from testkit.rpc import xmlrpc_call
+from testkit.slapd import Slapd
 from tests.phonebook.conftest import SIZE_LIMIT, ldif_entry, snapshot, with_phone
-from tests.rpc import xmlrpc_call
-from tests.slapd import Slapd
 
 pytestmark = pytest.mark.django_db
 

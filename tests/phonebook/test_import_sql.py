@@ -1,17 +1,18 @@
-"""``manage.py import_sql_contacts`` from real PostgreSQL and MariaDB sources."""
+"""``manage.py import_sql_contacts`` from real PostgreSQL and MariaDB sources, and an SQLite file."""
 
 from __future__ import annotations
 
 import secrets
 from io import StringIO
+from typing import Any
 
 import dj_database_url
 import pytest
 from django.core.management import CommandError, call_command
 
 from phonebook.models import Contact
+from testkit.services import require_mariadb, require_postgres
 from tests.phonebook.conftest import snapshot
-from tests.services import require_mariadb, require_postgres
 
 pytestmark = pytest.mark.django_db
 
@@ -33,14 +34,19 @@ def rows(count: int) -> list[tuple]:
 
 
 class Source:
-    """A throwaway table in a real database server, and the URL to reach it."""
+    """A throwaway table in a real database server or an SQLite file, and the URL to reach it."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.table = f"astitray_people_{secrets.token_hex(4)}"
         params = dj_database_url.parse(url)
-        self.vendor = "postgresql" if params["ENGINE"].endswith("postgresql") else "mysql"
-        if self.vendor == "postgresql":
+        self.conn: Any
+        self.vendor = params["ENGINE"].rsplit(".", 1)[-1].replace("sqlite3", "sqlite")
+        if self.vendor == "sqlite":
+            import sqlite3
+
+            self.conn = sqlite3.connect(params["NAME"], isolation_level=None)
+        elif self.vendor == "postgresql":
             import psycopg
 
             self.conn = psycopg.connect(
@@ -62,16 +68,19 @@ class Source:
             "company varchar(100), dept varchar(100), phone varchar(40), cell varchar(40))"
         )
         # "key" is a reserved word in MySQL: quoted there.
-        self.key = "key" if self.vendor == "postgresql" else "`key`"
+        self.key = "`key`" if self.vendor == "mysql" else "key"
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("%s", "?") if self.vendor == "sqlite" else sql  # sqlite3 takes ?
 
     def execute(self, sql: str, params: list | tuple | None = None) -> None:
         cursor = self.conn.cursor()
-        cursor.execute(sql, params)
+        cursor.execute(self._sql(sql), params or ())
         cursor.close()
 
     def insert(self, values: list[tuple]) -> None:
         cursor = self.conn.cursor()
-        cursor.executemany(f"INSERT INTO {self.table} VALUES (%s, %s, %s, %s, %s, %s)", values)
+        cursor.executemany(self._sql(f"INSERT INTO {self.table} VALUES (%s, %s, %s, %s, %s, %s)"), values)
         cursor.close()
 
     def count(self) -> int:
@@ -94,9 +103,12 @@ class Source:
         self.conn.close()
 
 
-@pytest.fixture(params=["postgresql", "mariadb"])
-def source(request):
-    url = require_postgres() if request.param == "postgresql" else require_mariadb()
+@pytest.fixture(params=["postgresql", "mariadb", "sqlite"])
+def source(request, tmp_path):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'people.sqlite3'}"
+    else:
+        url = require_postgres() if request.param == "postgresql" else require_mariadb()
     src = Source(url)
     src.insert(rows(ROWS))
     yield src
@@ -163,6 +175,11 @@ def test_an_unreachable_database_is_a_clear_error_without_the_password(db):
             "--query", "SELECT 1 AS name", "--timeout", "5",
         )  # fmt: skip
     assert "Secret-Pw-42" not in str(failure.value)
-    with pytest.raises(CommandError, match="postgres:// or mysql://"):
-        call_command("import_sql_contacts", "--url", "sqlite:///tmp/x.db", "--query", "SELECT 1 AS name")
+    with pytest.raises(CommandError, match=r"SQL source error: .*unable to open database file"):
+        call_command(
+            "import_sql_contacts", "--url", "sqlite:///nonexistent/x.db", "--query", "SELECT 1 AS name"
+        )
+    with pytest.raises(CommandError, match=r"not usable \(ftp:// names no database Django knows\)") as bad:
+        call_command("import_sql_contacts", "--url", "ftp://someone:Secret-Pw-42@h/x", "--query", "SELECT 1")
+    assert "Secret-Pw-42" not in str(bad.value)
     assert Contact.objects.count() == 0

@@ -1,4 +1,4 @@
-"""Search semantics (API.md, phonebook.search), the same on SQLite, PostgreSQL and MariaDB."""
+"""Search semantics (docs/api.md, phonebook.search), the same on SQLite, PostgreSQL and MariaDB."""
 
 from __future__ import annotations
 
@@ -86,6 +86,25 @@ def test_results_are_ranked_exact_then_prefix_then_name_words_then_company(db):
     add("Anne Martinez", "01 00 00 00 05")
     assert names("martin") == ["Martin", "Martine Durand", "Anne Martinez", "Paul Martin", "Zoe Adams"]
     assert names("MARTIN") == names("martin")
+
+
+def test_the_exact_name_comes_first_however_many_names_start_with_it(db):
+    for i in range(25):
+        add(f"Martin {i:02d}")
+    exact = add("Martin")
+    add("Martin")  # the same name: the older first
+    found = search("martin", 1)
+    assert [c.pk for c in found] == [exact.pk]
+    assert names("martin", 3) == ["Martin", "Martin", "Martin 00"]
+
+
+def test_a_name_search_through_every_rank_costs_five_queries(db, django_assert_num_queries):
+    add("Martin")
+    add("Paul Martin")
+    add("Zoe Adams", company="Martin & Co")
+    # The name's prefix, words of the name, words of the name and company; the contacts, their numbers.
+    with django_assert_num_queries(5):
+        assert names("martin") == ["Martin", "Paul Martin", "Zoe Adams"]
 
 
 def test_a_number_equal_to_the_query_ranks_first(db):

@@ -12,9 +12,9 @@ from django.db import DatabaseError
 
 from phonebook import search_index
 from phonebook.models import Contact
+from testkit.services import require, require_postgres, require_program
+from testkit.slapd import Slapd, slapd_binary
 from tests.phonebook.conftest import people_ldif
-from tests.services import require, require_postgres, require_program
-from tests.slapd import Slapd, slapd_binary
 
 
 class TlsSlapd(Slapd):

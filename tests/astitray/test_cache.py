@@ -1,0 +1,56 @@
+"""The Redis cache shares one connection pool per process (astitray/cache.py)."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+
+from django.core.cache import caches
+from django.test import override_settings
+
+from astitray.env import env_cache
+from testkit.services import port_open, require
+
+
+def test_a_redis_cache_url_gives_the_shared_pool_backend(monkeypatch):
+    monkeypatch.setenv("CACHE_URL", "redis://127.0.0.1:6379/3?prefix=here")
+    assert env_cache("CACHE_URL", "locmem://x") == {
+        "BACKEND": "astitray.cache.SharedPoolRedisCache",
+        "LOCATION": "redis://127.0.0.1:6379/3",
+        "KEY_PREFIX": "here",
+        "TIMEOUT": 300,
+    }
+
+
+def test_every_thread_s_cache_object_shares_one_pool_and_few_connections():
+    """As under ASGI, where each request's context gets a cache object of its own."""
+    require(
+        port_open("127.0.0.1", 6379), "Redis is not running on 127.0.0.1:6379 (Debian package redis-server)"
+    )
+    prefix = f"astitray-test-{secrets.token_hex(4)}"
+    config = {
+        "default": {
+            "BACKEND": "astitray.cache.SharedPoolRedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/0",
+            "KEY_PREFIX": prefix,
+        }
+    }
+    objects, pools, values = [], [], []
+    with override_settings(CACHES=config):
+
+        def request(n: int) -> None:
+            cache = caches["default"]  # a new object in each thread, as Django makes them
+            cache.set(f"key-{n}", n, timeout=30)
+            values.append(caches["default"].get(f"key-{(n + 1) % 40}", "unset"))
+            objects.append(cache)
+            pools.append(cache._cache._get_connection_pool(write=True))
+
+        threads = [threading.Thread(target=request, args=(n,)) for n in range(40)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len({id(cache) for cache in objects}) == 40  # Django did make one object per thread
+        assert len({id(pool) for pool in pools}) == 1
+        assert caches["default"].get("key-7") == 7  # every object reads what another wrote
+        caches["default"].delete_many([f"key-{n}" for n in range(40)])
