@@ -26,8 +26,8 @@ from typing import Any
 
 import bcrypt
 
-from bench.liveserver import LiveServer
-from tests.slapd import Slapd
+from testkit.liveserver import LiveServer
+from testkit.slapd import Slapd
 
 DJANGO_USER = ("alice", "bench-Django-1")
 LDAP_USER = ("carol", "bench-Ldap-1")

@@ -47,8 +47,8 @@ from multiprocessing.connection import Connection
 
 import psycopg
 
-from bench.liveserver import LiveServer, free_port
-from tests.fake_asterisk import FakeAmi
+from testkit.fake_asterisk import FakeAmi
+from testkit.liveserver import LiveServer, free_port
 
 PASSWORD = "bench-Dial-1"
 PBX_CODES = (-32085, -32084)  # PBX_UNAVAILABLE, PBX_ERROR: a failed row is written

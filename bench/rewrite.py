@@ -20,8 +20,8 @@ import random
 import statistics
 import time
 
-from bench.liveserver import LiveServer
 from dialer.rewrite import DialPlan, RewriteError, Rule, rewrite
+from testkit.liveserver import LiveServer
 
 PLAN = DialPlan("FR", outside_prefix="0", international_prefix="00", national_prefix="0")
 RULES = (

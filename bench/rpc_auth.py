@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench.liveserver import LiveServer, fmt, measure
+from testkit.liveserver import LiveServer, fmt, measure
 
 SETUP = """
 from django.contrib.auth import get_user_model

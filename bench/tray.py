@@ -21,9 +21,9 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from bench.liveserver import LiveServer
-from tests.tray.desktop import Desktop, missing_programs, tray_command, tray_environment, wait_for
-from tests.tray.file_keyring import FileKeyring
+from testkit.desktop import Desktop, missing_programs, tray_command, tray_environment, wait_for
+from testkit.file_keyring import FileKeyring
+from testkit.liveserver import LiveServer
 from tray_client import config
 
 PASSWORD = "bench-Password-1"
@@ -39,15 +39,15 @@ ANSWERED = re.compile(
 )
 
 
-def start_tray(desktop: Desktop, home: Path, url: str, log: str) -> tuple[float, object]:
+def start_tray(desktop: Desktop, home: Path, url: str, log: str, installed: bool) -> tuple[float, object]:
     """Start a tray; the seconds until its icon is docked, and the process."""
     keyring_file = home / "keyring.json"
-    env = tray_environment(desktop, home, keyring_file)
+    env = tray_environment(desktop, home, keyring_file, installed=installed)
     settings = config.Settings(config.normalize_server_url(url), "alice", clipboard_poll_s=1)
     config.save(settings, Path(env["XDG_CONFIG_HOME"]) / "astitray" / "tray.ini")
     FileKeyring(keyring_file).set_password(f"Astitray {settings.server_url}", "alice", PASSWORD)
     started = time.perf_counter()
-    process = desktop.start(tray_command(session_bus=True), log=log, env=env)
+    process = desktop.start(tray_command(installed=installed), log=log, env=env)
     wait_for(desktop.tray_icon, 60, "the icon")
     return time.perf_counter() - started, process
 
@@ -56,6 +56,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--starts", type=int, default=3, help="tray starts to time")
     parser.add_argument("--dials", type=int, default=5, help="'Dial clipboard' clicks to time")
+    parser.add_argument(
+        "--installed",
+        action="store_true",
+        help="time the installed /usr/bin/astitray-tray (Debian's python3) instead of this checkout",
+    )
     args = parser.parse_args()
     missing = missing_programs()
     if missing:
@@ -71,12 +76,14 @@ def main() -> None:
         try:
             starts = []
             for index in range(args.starts):
-                seconds, process = start_tray(desktop, work / f"home{index}", server.url, f"start{index}")
+                seconds, process = start_tray(
+                    desktop, work / f"home{index}", server.url, f"start{index}", args.installed
+                )
                 starts.append(seconds)
                 desktop.stop(process)  # type: ignore[arg-type]
                 wait_for(lambda: desktop.tray_icon() is None, 30, "the icon to go")
 
-            _seconds, process = start_tray(desktop, work / "home-dial", server.url, "dial")
+            _seconds, process = start_tray(desktop, work / "home-dial", server.url, "dial", args.installed)
             wait_for(
                 lambda: "extension 1001" in getattr(desktop.tray_icon(), "name", ""), 60, "alice's tooltip"
             )
@@ -104,8 +111,9 @@ def main() -> None:
 
     what = "answered" if outcome.startswith("dialed") else f"REFUSED ({outcome.split(': ', 2)[-1]})"
     start_ms, answer_ms = statistics.median(starts) * 1000, statistics.median(answers) * 1000
+    which = "installed package" if args.installed else "checkout"
     print(
-        f"tray: start to icon visible median {start_ms:.0f} ms"
+        f"tray ({which}): start to icon visible median {start_ms:.0f} ms"
         f" (min {min(starts) * 1000:.0f}, n={len(starts)})"
         f" | 'Dial clipboard' click to server answer median {answer_ms:.0f} ms"
         f" (max {max(answers) * 1000:.0f}, n={len(answers)}, {what})"
