@@ -41,6 +41,7 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.utils.crypto import salted_hmac
 
 from accounts.models import Extension
+from drivers import process_copy
 from drivers.default_pbx import VERSION_KEY as PBX_VERSION_KEY
 from drivers.default_pbx import pbx_server
 from drivers.process_copy import cache_is_shared
@@ -65,7 +66,7 @@ def active_user(user_id: object) -> AbstractBaseUser | None:
         return _read(user_id)
     keys = [f"{_VERSION}{user_id}", PBX_VERSION_KEY]
     entry_key = f"{_ENTRY}{user_id}"
-    found = cache.get_many([*keys, entry_key])
+    found = process_copy.get_many([*keys, entry_key])  # with the rules' version, for a dial
     versions = tuple(found.get(key) or _initial_version(key) for key in keys)
     entry = found.get(entry_key)
     if entry is not None and entry[0] == versions:

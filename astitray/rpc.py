@@ -44,6 +44,7 @@ from astitray import rpc_body
 from astitray.faults import AuthenticationFailed, fault_for, localized
 from astitray.rpc_system import system_namespace
 from dialer.rpc import dialer
+from drivers.process_copy import one_read_per_call
 from events.bus import in_thread
 from events.rpc import events
 from monitoring import metrics
@@ -125,6 +126,9 @@ def _raised_by_the_call_itself(exc: TypeError) -> bool:
 class AsyncSafeProcedure:
     """A procedure as :meth:`AstitrayRpcServer.ahandle` runs it; the sync view runs it unchanged.
 
+    Either way a sync procedure runs in :func:`~drivers.process_copy.one_read_per_call`:
+    the versions of the rules and the PBX servers are read once per call.
+
     django-modern-rpc's own async execution checks the credentials in the
     event loop (a database query there is refused) and runs sync procedures
     in Django's per-request thread. Here both run in the loop's shared pool
@@ -141,7 +145,8 @@ class AsyncSafeProcedure:
     def execute(self, context: RpcRequestContext, args: Any = None, kwargs: Any = None) -> Any:
         wrapper = self.wrapper
         if not iscoroutinefunction(wrapper.func_or_coro):
-            return wrapper.execute(context, args, kwargs)
+            with one_read_per_call():
+                return wrapper.execute(context, args, kwargs)
         # An async procedure under the sync view (WSGI, the test client): it holds this thread.
         self._authenticate(context)
         coroutine = self._bind(context, args, kwargs)
@@ -154,7 +159,12 @@ class AsyncSafeProcedure:
     async def aexecute(self, context: RpcRequestContext, args: Any = None, kwargs: Any = None) -> Any:
         wrapper = self.wrapper
         if not iscoroutinefunction(wrapper.func_or_coro):
-            return await in_thread(lambda: wrapper.execute(context, args, kwargs))
+
+            def run() -> Any:
+                with one_read_per_call():
+                    return wrapper.execute(context, args, kwargs)
+
+            return await in_thread(run)
         await in_thread(lambda: self._authenticate(context))
         return await self._bind(context, args, kwargs)
 

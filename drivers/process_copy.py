@@ -6,15 +6,24 @@ in Django's cache. Whoever changes the table calls :meth:`ProcessCopy.changed`
 (from signals), which sets a new version, so every process reads again at
 its next use: at once when the cache is shared (Redis), within
 :data:`MAX_AGE_S` seconds with a per-process cache.
+
+Within one API call (:func:`one_read_per_call`, opened around each
+procedure), each version is read from the cache once, and
+:func:`get_many` reads those not read yet in the same round trip as other
+keys: a dial needs the rules and the PBX servers several times, and it
+asked the cache for their versions four times. A change committed during a
+call is used from the next call on, as it was before.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
-from collections.abc import Callable
-from typing import Generic, TypeVar
+from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
+from typing import Any, Generic, TypeVar
 
 from django.core.cache import cache, caches
 from django.core.cache.backends.dummy import DummyCache
@@ -25,6 +34,42 @@ T = TypeVar("T")
 
 # The longest a process trusts its copy without seeing a new version (per-process caches).
 MAX_AGE_S = 5.0
+
+# The version key of every ProcessCopy of the process.
+_version_keys: set[str] = set()
+# The versions read during the current API call, by key (None outside a call).
+_this_call: ContextVar[dict[str, str] | None] = ContextVar("astitray_versions_this_call", default=None)
+
+
+@contextlib.contextmanager
+def one_read_per_call() -> Iterator[None]:
+    """Within the block (one procedure call), each copy's version is read from the cache at most once."""
+    token = _this_call.set({})
+    try:
+        yield
+    finally:
+        _this_call.reset(token)
+
+
+def get_many(keys: Iterable[str]) -> dict[str, Any]:
+    """``cache.get_many(keys)``, reading in the same round trip the versions not read yet in this call.
+
+    The answer may hold those versions too; within :func:`one_read_per_call`
+    they are kept for the rest of the call. Outside one, it is ``cache.get_many``.
+    """
+    keys = list(keys)
+    known = _this_call.get()
+    if known is None:
+        return cache.get_many(keys)
+    found = cache.get_many([*keys, *(key for key in _version_keys if key not in known and key not in keys)])
+    _remember(known, found)
+    return found
+
+
+def _remember(known: dict[str, str], found: dict[str, Any]) -> None:
+    for key in _version_keys:
+        if found.get(key):
+            known[key] = found[key]
 
 
 def cache_is_shared() -> bool:
@@ -48,6 +93,7 @@ class ProcessCopy(Generic[T]):
         self.read = read
         self._copy: tuple[str, float, T] | None = None  # (version, read at, value), replaced whole
         self._lock = threading.Lock()
+        _version_keys.add(version_key)
 
     def get(self, version: str | None = None) -> T:
         """The value, from this process's copy while it is current, else read afresh.
@@ -73,12 +119,20 @@ class ProcessCopy(Generic[T]):
     def changed(self, *args: object, **kwargs: object) -> None:
         """Tell every process to read again (also once the current transaction commits); a signal receiver."""
         cache.set(self.version_key, uuid.uuid4().hex, timeout=None)
+        known = _this_call.get()
+        if known is not None:  # a call that changes a table reads it afresh afterwards
+            known.pop(self.version_key, None)
         # A reader between our change and its commit may have kept the old value under the new version.
         transaction.on_commit(lambda: cache.set(self.version_key, uuid.uuid4().hex, timeout=None))
 
     def _version(self) -> str:
+        known = _this_call.get()
+        if known is not None and self.version_key in known:
+            return known[self.version_key]
         version = cache.get(self.version_key)
         if version is None:
             cache.add(self.version_key, uuid.uuid4().hex, timeout=None)
             version = cache.get(self.version_key)
+        if known is not None and version:
+            known[self.version_key] = version
         return version or ""

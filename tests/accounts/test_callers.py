@@ -162,7 +162,7 @@ def test_an_attempt_written_otherwise_marks_too(shared_cache, alice):
     assert lockout.may_have_failures("bob", "10.0.0.9")
 
 
-def test_a_cached_whoami_asks_the_shared_cache_four_times_and_the_database_never(
+def test_a_cached_whoami_asks_the_shared_cache_three_times_and_the_database_never(
     shared_cache, client, alice, monkeypatch, django_assert_num_queries
 ):
     for _ in range(2):  # the credential cached, then the caller (the login saved the user)
@@ -189,9 +189,9 @@ def test_a_cached_whoami_asks_the_shared_cache_four_times_and_the_database_never
         monkeypatch.setattr(backend, name, counted(name))
     with django_assert_num_queries(0):
         assert whoami(client, "alice", ALICE_PASSWORD)["can_dial"]
-    # The credential with the lockout's marks; the caller's entry with its versions;
-    # the (default) PBX's version; the phone's presence.
-    assert asked == ["get_many", "get_many", "get", "get_many"]
+    # The credential with the lockout's marks; the caller's entry with its versions (the PBX
+    # servers' and the rules', read once for the whole call); the phone's presence.
+    assert asked == ["get_many", "get_many", "get_many"]
 
 
 def test_without_a_shared_cache_the_database_is_always_asked():
