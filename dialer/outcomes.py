@@ -37,9 +37,29 @@ _REASON_LENGTH = Call._meta.get_field("reason").max_length or 200
 _MOVE_AT_MOST = 500
 
 
-def finish(call: Call, status: str, reason: str) -> bool:
-    """Move ``call`` to ``status`` unless it is final already; True if it moved."""
-    return bool(move(Call.objects.filter(pk=call.pk), status, reason))
+def finish(call: Call, status: str, reason: str, **columns: object) -> bool:
+    """Move ``call`` to ``status`` unless it is final already; True if it moved.
+
+    One conditional UPDATE of the row, which also writes ``columns`` (the
+    driver's ``reference``) when it moves; the row is not read again: its
+    PBX and what the ``call`` event says come from ``call``.
+    """
+    reason = reason[:_REASON_LENGTH]
+    moved = Call.objects.filter(pk=call.pk, status__in=_movable(status)).update(
+        status=status, reason=reason, updated=timezone.now(), **columns
+    )
+    if not moved:
+        return False
+    metrics.count_call(call.pbx.name if call.pbx_id is not None else "", str(status))
+    _announce(call.pk, str(status), reason, call=call)
+    return True
+
+
+def _movable(status: str) -> list[str]:
+    """The statuses a row may leave for ``status``: "unknown" may still become what the PBX says."""
+    if status == CallLogStatus.UNKNOWN:
+        return [CallLogStatus.QUEUED]
+    return [CallLogStatus.QUEUED, CallLogStatus.UNKNOWN]
 
 
 def move(calls: QuerySet, status: str, reason: str) -> int:
@@ -49,12 +69,8 @@ def move(calls: QuerySet, status: str, reason: str) -> int:
     process moved it, and announced (:data:`dialer.signals.call_status_changed`).
     """
     # One conditional UPDATE per row: whichever of the dial service and the driver's outcome
-    # comes second never overwrites a final status. "unknown" may still become what the PBX says.
-    movable = (
-        [CallLogStatus.QUEUED]
-        if status == CallLogStatus.UNKNOWN
-        else [CallLogStatus.QUEUED, CallLogStatus.UNKNOWN]
-    )
+    # comes second never overwrites a final status.
+    movable = _movable(status)
     moved = 0
     for pk, pbx in calls.filter(status__in=movable).values_list("pk", "pbx__name")[:_MOVE_AT_MOST]:
         if Call.objects.filter(pk=pk, status__in=movable).update(
@@ -66,9 +82,10 @@ def move(calls: QuerySet, status: str, reason: str) -> int:
     return moved
 
 
-def _announce(pk: int, status: str, reason: str) -> None:
+def _announce(pk: int, status: str, reason: str, call: Call | None = None) -> None:
     """Tell the receivers of ``call_status_changed`` that row ``pk`` moved; their errors are only logged."""
-    for receiver, result in call_status_changed.send_robust(sender=Call, pk=pk, status=status, reason=reason):
+    sent = call_status_changed.send_robust(sender=Call, pk=pk, status=status, reason=reason, call=call)
+    for receiver, result in sent:
         if isinstance(result, Exception):
             logger.error("call row %s: %r failed on its new status: %s", pk, receiver, result)
 

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Extension
@@ -184,16 +185,22 @@ def _after_originate(call: Call, outcome: OriginateResult) -> str:
 
     For the built-in drivers the reference is the call id and the status
     ``queued``: nothing to write (the outcome may even be on the row already).
+    A final status (the console driver's) is written with the driver's
+    reference and the ``call`` event in one transaction.
     """
-    own_reference = outcome.reference and outcome.reference != str(call.call_id)
-    if own_reference:
-        Call.objects.filter(pk=call.pk).update(reference=outcome.reference[:128])
+    reference = outcome.reference[:128] if outcome.reference != str(call.call_id) else ""
     if outcome.status.is_final:
         status = CallLogStatus(outcome.status.value)
-        outcomes.finish(call, status, outcome.reason)
+        with transaction.atomic():
+            moved = outcomes.finish(
+                call, status, outcome.reason, **({"reference": reference} if reference else {})
+            )
+            if reference and not moved:  # final already (a driver's thread was quicker): the reference still
+                Call.objects.filter(pk=call.pk).update(reference=reference)
         return status
-    if own_reference:
-        outcomes.apply_pending_outcome(outcome.reference)
+    if reference:
+        Call.objects.filter(pk=call.pk).update(reference=reference)
+        outcomes.apply_pending_outcome(reference)
     return CallLogStatus.QUEUED
 
 

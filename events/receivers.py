@@ -12,15 +12,25 @@ from events.publish import event_payload, publish
 CALL_EVENTS_RECEIVER = "events.receivers.on_call_status_changed"
 
 
-def on_call_status_changed(sender: object, *, pk: int, status: str, reason: str, **kwargs: Any) -> None:
-    """Tell the caller that their outgoing call ``pk`` is now ``status`` (an event of type ``call``)."""
-    row = (
-        Call.objects.filter(pk=pk, direction=CallDirection.OUT, user__isnull=False)
-        .values("user_id", "call_id", "number", "name")
-        .first()
-    )
-    if row is None:
-        return
+def on_call_status_changed(
+    sender: object, *, pk: int, status: str, reason: str, call: Call | None = None, **kwargs: Any
+) -> None:
+    """Tell the caller that their outgoing call ``pk`` is now ``status`` (an event of type ``call``).
+
+    ``call``: the row as the sender holds it (not read again), when it does.
+    """
+    if call is not None:
+        if call.direction != CallDirection.OUT or call.user_id is None:
+            return
+        row = {"user_id": call.user_id, "call_id": call.call_id, "number": call.number, "name": call.name}
+    else:
+        row = (
+            Call.objects.filter(pk=pk, direction=CallDirection.OUT, user__isnull=False)
+            .values("user_id", "call_id", "number", "name")
+            .first()
+        )
+        if row is None:
+            return
     payload = event_payload(
         EventType.CALL,
         call_id=str(row["call_id"]),
