@@ -42,7 +42,7 @@ def search(query: str, limit: int = 20) -> list:
     """
     query = require_str(query, "query", MAX_QUERY_LENGTH)
     limit = require_int(limit, "limit", 1, 200)
-    return with_presence([services.contact_as_dict(contact) for contact in services.search(query, limit)])
+    return with_presence(services.search_as_dicts(query, limit))
 
 
 @phonebook.register_procedure(name="lookup")

@@ -193,6 +193,15 @@ def matching(query: str, default_country: str | None = None) -> QuerySet:
 
 def search(query: str, limit: int = 20, default_country: str | None = None) -> list[Contact]:
     """The best ``limit`` contacts for ``query`` (1..200), with their numbers, best first."""
+    found = search_ids(query, limit, default_country)
+    contacts = Contact.objects.prefetch_related(
+        Prefetch("numbers", queryset=PhoneNumber.objects.order_by("id"))
+    ).in_bulk(found)
+    return [contacts[contact_id] for contact_id in found if contact_id in contacts]
+
+
+def search_ids(query: str, limit: int = 20, default_country: str | None = None) -> list[int]:
+    """The ids of the best ``limit`` contacts for ``query`` (1..200), best first."""
     limit = max(1, min(limit, MAX_LIMIT))
     parsed = parse_query(query)
     if not parsed:
@@ -208,7 +217,4 @@ def search(query: str, limit: int = 20, default_country: str | None = None) -> l
                 break
         if len(found) == limit:
             break
-    contacts = Contact.objects.prefetch_related(
-        Prefetch("numbers", queryset=PhoneNumber.objects.order_by("id"))
-    ).in_bulk(list(found))
-    return [contacts[contact_id] for contact_id in found if contact_id in contacts]
+    return list(found)

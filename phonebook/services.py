@@ -8,6 +8,7 @@ match on the canonical number.
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Case, IntegerField, Prefetch, QuerySet, Value, When
 
 from phonebook import search as search_module
@@ -15,7 +16,7 @@ from phonebook.models import Contact, PhoneNumber
 from phonebook.numbers import to_e164
 from phonebook.text import digits_of
 
-__all__ = ["contact_as_dict", "lookup", "lookup_name", "search"]
+__all__ = ["contact_as_dict", "lookup", "lookup_name", "search", "search_as_dicts"]
 
 # A phone number is never longer than this; longer text is not looked up.
 MAX_NUMBER_LENGTH = 64
@@ -24,6 +25,45 @@ MAX_NUMBER_LENGTH = 64
 def search(query: str, limit: int = 20, default_country: str | None = None) -> list[Contact]:
     """The best ``limit`` (1..200) contacts for ``query``, best first (see ``phonebook.search``)."""
     return search_module.search(query, limit, default_country)
+
+
+def search_as_dicts(query: str, limit: int = 20, default_country: str | None = None) -> list[dict]:
+    """:func:`search`, each contact as :func:`contact_as_dict` gives it: what ``phonebook.search`` answers.
+
+    The contacts and their numbers are read in one statement, as plain rows:
+    building model objects for them through the ORM cost several times what
+    the ranking itself does.
+    """
+    found = search_module.search_ids(query, limit, default_country)
+    if not found:
+        return []
+    quote = connection.ops.quote_name
+    contact, number = Contact._meta.db_table, PhoneNumber._meta.db_table
+    placeholders = ", ".join(["%s"] * len(found))
+    sql = (
+        f"SELECT c.id, c.name, c.company, c.department, c.title, c.email, n.label, n.raw, n.e164"  # noqa: S608
+        f" FROM {quote(contact)} c LEFT JOIN {quote(number)} n ON n.contact_id = c.id"
+        f" WHERE c.id IN ({placeholders}) ORDER BY n.id"
+    )
+    answers: dict[int, dict] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, found)
+        for pk, name, company, department, title, email, label, raw, e164 in cursor.fetchall():
+            answer = answers.setdefault(
+                pk,
+                {
+                    "id": pk,
+                    "name": name,
+                    "company": company,
+                    "department": department,
+                    "title": title,
+                    "email": email,
+                    "numbers": [],
+                },
+            )
+            if label is not None:
+                answer["numbers"].append({"label": label, "number": raw, "e164": e164})
+    return [answers[pk] for pk in found if pk in answers]
 
 
 def _owner_numbers(number: str, default_country: str | None) -> QuerySet[PhoneNumber] | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from phonebook.services import search
+from phonebook.services import contact_as_dict, search, search_as_dicts
 from tests.phonebook.helpers import add
 
 # transaction=True: MariaDB's FULLTEXT index only sees committed rows.
@@ -105,6 +105,41 @@ def test_a_name_search_through_every_rank_costs_five_queries(db, django_assert_n
     # The name's prefix, words of the name, words of the name and company; the contacts, their numbers.
     with django_assert_num_queries(5):
         assert names("martin") == ["Martin", "Paul Martin", "Zoe Adams"]
+
+
+def test_the_api_reads_the_contacts_found_in_one_statement(db, django_assert_num_queries):
+    add("Martin", "01 42 68 53 00", "06 12 34 56 78")
+    add("Paul Martin")
+    add("Zoe Adams", "+44 20 7946 0958", company="Martin & Co")
+    # The three ranks as above; then the contacts and their numbers, together.
+    with django_assert_num_queries(4):
+        found = search_as_dicts("martin")
+    assert [(c["name"], len(c["numbers"])) for c in found] == [
+        ("Martin", 2),
+        ("Paul Martin", 0),
+        ("Zoe Adams", 1),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "limit"),
+    [
+        ("hel dup", 20),
+        ("dup", 1),
+        ("0958", 20),
+        ("+44 20 7946 0958", 20),
+        ("two", 20),
+        ("nobody", 5),
+        ("zzz", 20),
+    ],
+)
+def test_the_api_answer_is_each_contact_found_as_a_dict(people, query, limit):
+    add("Two Numbers", "+33 1 42 68 53 01", "06 12 34 56 79", company="Deux", department="Ventes")
+    expected = [contact_as_dict(contact) for contact in search(query, limit)]
+    assert search_as_dicts(query, limit) == expected
+    assert all(
+        isinstance(value, str) for c in expected for key, value in c.items() if key not in ("id", "numbers")
+    )
 
 
 def test_a_number_equal_to_the_query_ranks_first(db):
