@@ -35,6 +35,8 @@ OUTCOME_RECEIVER = "dialer.outcomes.on_call_outcome"
 _REASON_LENGTH = Call._meta.get_field("reason").max_length or 200
 # One reference names one call; a sweep moves a bounded batch at a time.
 _MOVE_AT_MOST = 500
+# The fields of a row that moved which its ``call_status_changed`` receivers are given.
+_ANNOUNCED = ("id", "user_id", "call_id", "number", "name", "direction")
 
 
 def finish(call: Call, status: str, reason: str, **columns: object) -> bool:
@@ -72,13 +74,16 @@ def move(calls: QuerySet, status: str, reason: str) -> int:
     # comes second never overwrites a final status.
     movable = _movable(status)
     moved = 0
-    for pk, pbx in calls.filter(status__in=movable).values_list("pk", "pbx__name")[:_MOVE_AT_MOST]:
-        if Call.objects.filter(pk=pk, status__in=movable).update(
+    rows = calls.filter(status__in=movable).values_list("pbx__name", *_ANNOUNCED)[:_MOVE_AT_MOST]
+    for pbx, *fields in rows:
+        # What the receivers are told of the row, read with it (not read again by each).
+        call = Call(**dict(zip(_ANNOUNCED, fields, strict=True)))
+        if Call.objects.filter(pk=call.pk, status__in=movable).update(
             status=status, reason=reason[:_REASON_LENGTH], updated=timezone.now()
         ):
             moved += 1
             metrics.count_call(pbx or "", str(status))
-            _announce(pk, str(status), reason[:_REASON_LENGTH])
+            _announce(call.pk, str(status), reason[:_REASON_LENGTH], call=call)
     return moved
 
 

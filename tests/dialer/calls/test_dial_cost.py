@@ -13,7 +13,9 @@ from django.test.utils import CaptureQueriesContext
 
 from dialer import rule_cache
 from dialer.models import Call, NumberRule
+from dialer.outcomes import record_outcome
 from drivers import process_copy
+from drivers.base import CallStatus
 from drivers.default_pbx import VERSION_KEY as PBX_VERSION_KEY
 from events.models import UserEvent
 from testkit.rpc import xmlrpc_call
@@ -121,3 +123,22 @@ def test_outside_a_call_each_read_asks_the_cache(shared_cache, alice, keys_asked
         rule_cache.snapshot()
         rule_cache.snapshot()
     assert keys_asked[RULES_VERSION_KEY] == 3
+
+
+def test_an_outcome_heard_later_moves_the_row_and_tells_its_user_without_reading_it_twice(alice):
+    call = Call.objects.create(
+        user=alice, username="alice", extension="1001", channel="PJSIP/1001", number="0102030405", name="Bob"
+    )
+    with CaptureQueriesContext(connection) as queries:
+        record_outcome(str(call.call_id), CallStatus.BUSY, "the number was busy")
+    # The movable row (with what its event says), its conditional UPDATE, the event.
+    assert statements(queries) == ["SELECT dialer_call", "UPDATE dialer_call", "INSERT events_userevent"]
+    call.refresh_from_db()
+    assert (call.status, call.reason) == ("busy", "the number was busy")
+    event = UserEvent.objects.get(user=alice)
+    assert event.payload["call_id"] == str(call.call_id)
+    assert (event.payload["number"], event.payload["name"], event.payload["status"]) == (
+        "0102030405",
+        "Bob",
+        "busy",
+    )
