@@ -10,6 +10,7 @@ import externaldb
 from accounts.models import Extension
 from drivers import services as driver_services
 from drivers.models import PbxServer
+from drivers.process_copy import cache_is_shared
 from testkit.known_secrets import ALICE_PASSWORD, BOB_PASSWORD
 
 __all__ = ["ALICE_PASSWORD", "BOB_PASSWORD"]
@@ -60,3 +61,16 @@ def alice_auth(alice) -> tuple[str, str]:
 @pytest.fixture
 def bob_auth(bob) -> tuple[str, str]:
     return ("bob", BOB_PASSWORD)
+
+
+@pytest.fixture
+def shared_cache(settings, tmp_path):
+    """Django's file cache: one for every process, as Redis is (the embedded local memory is not)."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(tmp_path / "cache"),
+        }
+    }
+    cache.clear()
+    assert cache_is_shared()

@@ -43,18 +43,6 @@ def phone_of(pk: int) -> Any:
     return extension_of(caller(pk))
 
 
-@pytest.fixture
-def shared_cache(settings, tmp_path):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(tmp_path / "cache"),
-        }
-    }
-    cache.clear()
-    assert cache_is_shared()
-
-
 def test_local_memory_is_not_a_shared_cache():
     assert not cache_is_shared()
 

@@ -7,7 +7,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from django.core.cache import cache, caches
+from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -23,19 +23,6 @@ from testkit.rpc import xmlrpc_call
 pytestmark = pytest.mark.django_db
 
 RULES_VERSION_KEY = "astitray:dialer-rules-version"
-
-
-@pytest.fixture
-def shared_cache(settings, tmp_path):
-    """Django's file cache: one for every process, as Redis is (the embedded default is not)."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(tmp_path / "cache"),
-        }
-    }
-    cache.clear()
-    assert process_copy.cache_is_shared()
 
 
 @pytest.fixture
