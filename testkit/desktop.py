@@ -153,12 +153,35 @@ class Desktop:
         """Debian's openbox, as it comes: new windows get the keyboard, as on desktops.
 
         Its log says why it gave (or refused) a window the keyboard (--debug-focus), for the failures.
+        Ready once it publishes its desktops (without a window manager, xdotool prints "0" and
+        fails: that was once taken for ready, and a window manager that never started left every
+        window without the keyboard). Started again, twice at most, if it exits or never gets there.
         """
-        self.start(["openbox", "--sm-disable", "--debug-focus"], log="openbox")
-        wait_for(
-            lambda: self.run("xdotool", "get_num_desktops", check=False).strip(),
-            what="openbox to manage the screen",
+        for attempt in (1, 2, 3):
+            openbox = self.start(["openbox", "--sm-disable", "--debug-focus"], log="openbox")
+            try:
+                wait_for(
+                    lambda: openbox.poll() is not None or self._desktops_published(),  # noqa: B023
+                    timeout_s=15 * attempt,
+                    what="openbox to manage the screen",
+                )
+                if openbox.poll() is None:
+                    return
+            except AssertionError:
+                pass
+            state = "running" if openbox.poll() is None else f"exited with {openbox.returncode}"
+            self.stop(openbox)
+            if attempt == 3:
+                message = f"openbox never managed {self.display} (openbox {state})"
+                raise AssertionError(f"{message}: {self.log('openbox')[-2000:]}")
+
+    def _desktops_published(self) -> bool:
+        """Whether a window manager publishes its desktops on this display (``_NET_NUMBER_OF_DESKTOPS``)."""
+        result = subprocess.run(
+            ["xdotool", "get_num_desktops"], env=self.env, capture_output=True, timeout=30, check=False
         )
+        count = result.stdout.decode(errors="replace").strip()
+        return result.returncode == 0 and count.isdigit() and int(count) >= 1
 
     def _start_trayer(self) -> None:
         """trayer docked at the top right; started again once if its panel does not show."""
