@@ -42,19 +42,12 @@ _ANNOUNCED = ("id", "user_id", "call_id", "number", "name", "direction")
 def finish(call: Call, status: str, reason: str, **columns: object) -> bool:
     """Move ``call`` to ``status`` unless it is final already; True if it moved.
 
-    One conditional UPDATE of the row, which also writes ``columns`` (the
-    driver's ``reference``) when it moves; the row is not read again: its
-    PBX and what the ``call`` event says come from ``call``.
+    ``columns``: other fields written by the same UPDATE (the driver's
+    ``reference``). The row is not read again: its PBX and what the
+    ``call`` event says come from ``call``.
     """
-    reason = reason[:_REASON_LENGTH]
-    moved = Call.objects.filter(pk=call.pk, status__in=_movable(status)).update(
-        status=status, reason=reason, updated=timezone.now(), **columns
-    )
-    if not moved:
-        return False
-    metrics.count_call(call.pbx.name if call.pbx_id is not None else "", str(status))
-    _announce(call.pk, str(status), reason, call=call)
-    return True
+    pbx = call.pbx.name if call.pbx_id is not None else ""
+    return _move_row(call, pbx, status, reason, _movable(status), **columns)
 
 
 def _movable(status: str) -> list[str]:
@@ -70,29 +63,35 @@ def move(calls: QuerySet, status: str, reason: str) -> int:
     Each row that moved is counted (``astitray_calls``) under its PBX, by whichever
     process moved it, and announced (:data:`dialer.signals.call_status_changed`).
     """
-    # One conditional UPDATE per row: whichever of the dial service and the driver's outcome
-    # comes second never overwrites a final status.
     movable = _movable(status)
     moved = 0
     rows = calls.filter(status__in=movable).values_list("pbx__name", *_ANNOUNCED)[:_MOVE_AT_MOST]
     for pbx, *fields in rows:
         # What the receivers are told of the row, read with it (not read again by each).
         call = Call(**dict(zip(_ANNOUNCED, fields, strict=True)))
-        if Call.objects.filter(pk=call.pk, status__in=movable).update(
-            status=status, reason=reason[:_REASON_LENGTH], updated=timezone.now()
-        ):
-            moved += 1
-            metrics.count_call(pbx or "", str(status))
-            _announce(call.pk, str(status), reason[:_REASON_LENGTH], call=call)
+        moved += _move_row(call, pbx or "", status, reason, movable)
     return moved
 
 
-def _announce(pk: int, status: str, reason: str, call: Call | None = None) -> None:
-    """Tell the receivers of ``call_status_changed`` that row ``pk`` moved; their errors are only logged."""
-    sent = call_status_changed.send_robust(sender=Call, pk=pk, status=status, reason=reason, call=call)
+def _move_row(call: Call, pbx: str, status: str, reason: str, movable: list[str], **columns: object) -> bool:
+    """One conditional UPDATE of ``call``'s row, then counted and announced if it moved.
+
+    Whichever of the dial service and the driver's outcome comes second never
+    overwrites a final status.
+    """
+    reason = reason[:_REASON_LENGTH]
+    if not Call.objects.filter(pk=call.pk, status__in=movable).update(
+        status=status, reason=reason, updated=timezone.now(), **columns
+    ):
+        return False
+    metrics.count_call(pbx, str(status))
+    sent = call_status_changed.send_robust(
+        sender=Call, pk=call.pk, status=str(status), reason=reason, call=call
+    )
     for receiver, result in sent:
         if isinstance(result, Exception):
-            logger.error("call row %s: %r failed on its new status: %s", pk, receiver, result)
+            logger.error("call row %s: %r failed on its new status: %s", call.pk, receiver, result)
+    return True
 
 
 def on_call_outcome(
