@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from unittest import mock
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from pytest_django.live_server_helper import LiveServer
 
 import externaldb
 from accounts.models import Extension
 from drivers import services as driver_services
 from drivers.models import PbxServer
 from drivers.process_copy import cache_is_shared
+from testkit import taking_turns
 from testkit.known_secrets import ALICE_PASSWORD, BOB_PASSWORD
 
 __all__ = ["ALICE_PASSWORD", "BOB_PASSWORD"]
@@ -28,6 +34,28 @@ def _fast_and_clean(settings):
     cache.clear()
     driver_services.close_all()
     externaldb.forget_all()
+
+
+@pytest.fixture(scope="session")
+def live_server(request, django_db_setup) -> Iterator[LiveServer]:
+    """pytest-django's live server, whose requests take turns on the in-memory SQLite test database.
+
+    Its threads would otherwise use the test's one connection at the same time
+    (``testkit/taking_turns.py``); on other databases they have their own, as
+    with pytest-django's. Started once the test database exists
+    (``django_db_setup``): started before, it would not know that database is
+    in memory, and each thread would open its own connection to it (SQLite's
+    shared cache, whose table locks fail at once instead of waiting).
+    """
+    address = (
+        request.config.getvalue("liveserver") or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS") or "localhost"
+    )
+    server = LiveServer(address, start=False)
+    server.thread.server_class = taking_turns.TurnTakingServer
+    with mock.patch("astitray.rpc.async_to_sync", taking_turns.async_to_sync_giving_up_the_turn):
+        server.start()
+        yield server
+        server.stop()
 
 
 @pytest.fixture
