@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.hashers import check_password, identify_hasher
-from passlib.context import CryptContext
+
+if TYPE_CHECKING:
+    from passlib.context import CryptContext
 
 # bcrypt looks at the first 72 bytes of a password (Apache's htpasswd, PHP, ...
 # hash only those); bcrypt 5 refuses longer ones instead of cutting them.
@@ -19,7 +22,14 @@ class UnsupportedHash(ValueError):
 
 @cache
 def context(schemes: tuple[str, ...]) -> CryptContext:
-    """A libpass context verifying the given schemes (the first one also serves dummy checks)."""
+    """A libpass context verifying the given schemes (the first one also serves dummy checks).
+
+    libpass is imported here, on first use: about 90 ms that every process
+    (each ``manage.py`` command, each server worker) would otherwise pay at
+    start-up, though most sites use neither a password file nor a SQL table.
+    """
+    from passlib.context import CryptContext
+
     return CryptContext(schemes=list(schemes))
 
 

@@ -22,7 +22,6 @@ from typing import Generic, TypeVar
 
 from django.conf import settings
 from django.http import HttpRequest
-from passlib.apache import HtpasswdFile
 
 from accounts.backends import hashes
 from accounts.backends.base import ExternalBackend, check_username
@@ -68,6 +67,8 @@ class WatchedFile(Generic[T]):
 
 def parse_passwords(text: str) -> dict[str, str]:
     """login -> hash of an htpasswd file's text (ValueError if a line is malformed)."""
+    from passlib.apache import HtpasswdFile  # on first use, as in hashes.context()
+
     passwords = HtpasswdFile.from_string(text)
     return {user: passwords.get_hash(user).decode("utf-8") for user in passwords.users()}
 

@@ -87,3 +87,29 @@ def test_schemes_and_urls():
         externaldb.engine_of("ftp://someone:pw@h/db")
     with pytest.raises(ImproperlyConfigured, match="oracle"):
         externaldb.engine_of("oracle://u@h/db")  # Django's backend, but its driver is not installed here
+
+
+def test_libpass_is_imported_only_once_a_password_file_or_table_is_used(tmp_path):
+    """A process that never checks such a password (most sites) does not pay libpass's import."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys, django; django.setup()\n"
+        "import accounts.sources, accounts.checks, phonebook.importers.ldap\n"
+        "from django.urls import resolve; resolve('/rpc/')\n"
+        "assert not [m for m in sys.modules if m.startswith('passlib')], 'libpass at start-up'\n"
+        "from accounts.backends import htpasswd\n"
+        "htpasswd.parse_passwords('alice:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=\\n')\n"
+        "assert 'passlib.apache' in sys.modules\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_SETTINGS_MODULE": "astitray.settings",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "ASTITRAY_SECRET_KEY_PATH": str(tmp_path / "key"),
+    }
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]

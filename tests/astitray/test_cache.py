@@ -54,3 +54,42 @@ def test_every_thread_s_cache_object_shares_one_pool_and_few_connections():
         assert len({id(pool) for pool in pools}) == 1
         assert caches["default"].get("key-7") == 7  # every object reads what another wrote
         caches["default"].delete_many([f"key-{n}" for n in range(40)])
+
+
+def test_one_client_per_pool_and_keys_redis_takes_but_memcached_would_not(recwarn):
+    """Each cache call reuses the pool's client; a key with spaces or over 250 characters is no warning."""
+    require(
+        port_open("127.0.0.1", 6379), "Redis is not running on 127.0.0.1:6379 (Debian package redis-server)"
+    )
+    prefix = f"astitray-test-{secrets.token_hex(4)}"
+    config = {
+        "default": {
+            "BACKEND": "astitray.cache.SharedPoolRedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/0",
+            "KEY_PREFIX": prefix,
+        }
+    }
+    clients = []
+    with override_settings(CACHES=config):
+
+        def request() -> None:
+            client = caches["default"]._cache
+            clients.append(client.get_client("k"))
+            clients.append(client.get_client("k", write=True))
+
+        threads = [threading.Thread(target=request) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len({id(client) for client in clients}) == 1
+        assert clients[0].connection_pool is caches["default"]._cache._get_connection_pool(write=False)
+
+        cache = caches["default"]
+        odd = ["a key with spaces", "x" * 300, "caf\u00e9:\u00e9t\u00e9"]
+        cache.set_many(dict.fromkeys(odd, "kept"), timeout=30)
+        assert cache.get_many(odd) == dict.fromkeys(odd, "kept")
+        assert cache.get("x" * 300) == "kept"
+        cache.delete_many(odd)
+        assert cache.get_many(odd) == {}
+    assert not [w for w in recwarn.list if "CacheKeyWarning" in type(w.message).__name__]
