@@ -22,19 +22,23 @@ def test_a_redis_cache_url_gives_the_shared_pool_backend(monkeypatch):
     }
 
 
-def test_every_thread_s_cache_object_shares_one_pool_and_few_connections():
-    """As under ASGI, where each request's context gets a cache object of its own."""
+def redis_caches() -> dict:
+    """CACHES with the shared-pool backend on the local Redis, under a prefix of the test's own."""
     require(
         port_open("127.0.0.1", 6379), "Redis is not running on 127.0.0.1:6379 (Debian package redis-server)"
     )
-    prefix = f"astitray-test-{secrets.token_hex(4)}"
-    config = {
+    return {
         "default": {
             "BACKEND": "astitray.cache.SharedPoolRedisCache",
             "LOCATION": "redis://127.0.0.1:6379/0",
-            "KEY_PREFIX": prefix,
+            "KEY_PREFIX": f"astitray-test-{secrets.token_hex(4)}",
         }
     }
+
+
+def test_every_thread_s_cache_object_shares_one_pool_and_few_connections():
+    """As under ASGI, where each request's context gets a cache object of its own."""
+    config = redis_caches()
     objects, pools, values = [], [], []
     with override_settings(CACHES=config):
 
@@ -58,17 +62,7 @@ def test_every_thread_s_cache_object_shares_one_pool_and_few_connections():
 
 def test_one_client_per_pool_and_keys_redis_takes_but_memcached_would_not(recwarn):
     """Each cache call reuses the pool's client; a key with spaces or over 250 characters is no warning."""
-    require(
-        port_open("127.0.0.1", 6379), "Redis is not running on 127.0.0.1:6379 (Debian package redis-server)"
-    )
-    prefix = f"astitray-test-{secrets.token_hex(4)}"
-    config = {
-        "default": {
-            "BACKEND": "astitray.cache.SharedPoolRedisCache",
-            "LOCATION": "redis://127.0.0.1:6379/0",
-            "KEY_PREFIX": prefix,
-        }
-    }
+    config = redis_caches()
     clients = []
     with override_settings(CACHES=config):
 
